@@ -1,0 +1,1 @@
+"""Market data for the consolidated order book: adapters, books, consolidation, feeds."""

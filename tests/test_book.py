@@ -1,0 +1,127 @@
+"""The single update rule, on both side indexes."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provider.book import OrderBook
+
+BOTH = pytest.mark.parametrize("ordered", [False, True], ids=["heap", "sorted"])
+
+
+@BOTH
+def test_snapshot_then_updates(ordered: bool) -> None:
+    b = OrderBook(ordered=ordered)
+    b.replace([["100.0", "1"], ["99.5", "2"]], [["101", "3"], ["102.50", "4"]])
+    assert b.best_bid() == 100.0 and b.best_ask() == 101.0
+    b.apply([["100.00", "0"], ["99.9", "5"]], [["101.0", "0.5"]])
+    assert b.top_bids(5) == [(99.9, 5.0), (99.5, 2.0)]
+    assert b.top_asks(5) == [(101.0, 0.5), (102.5, 4.0)]
+    assert not b.is_crossed()
+
+
+@BOTH
+def test_padding_does_not_matter(ordered: bool) -> None:
+    b = OrderBook(ordered=ordered)
+    b.replace([["0.35130000", "1"]], [])
+    b.apply([["0.3513", "0.00000000"]], [])
+    assert b.bids == {} and b.best_bid() is None
+
+
+@BOTH
+def test_delete_unknown_level_is_ignored(ordered: bool) -> None:
+    b = OrderBook(ordered=ordered)
+    b.replace([["1", "1"]], [["2", "1"]])
+    b.apply([["0.5", "0"]], [["3", "0"]])
+    assert b.top_bids(9) == [(1.0, 1.0)] and b.top_asks(9) == [(2.0, 1.0)]
+
+
+@BOTH
+def test_replace_drops_everything(ordered: bool) -> None:
+    b = OrderBook(ordered=ordered)
+    b.replace([["1", "1"], ["2", "1"]], [["3", "1"]])
+    b.replace([["1.5", "7"]], [["4", "1"]])
+    assert b.top_bids(9) == [(1.5, 7.0)] and b.top_asks(9) == [(4.0, 1.0)]
+
+
+@BOTH
+def test_crossed_is_visible(ordered: bool) -> None:
+    b = OrderBook(ordered=ordered)
+    b.replace([["100", "1"]], [["101", "1"]])
+    b.apply([["101", "1"]], [])
+    assert b.is_crossed()
+
+
+@BOTH
+@pytest.mark.parametrize(
+    "level", [["nan", "1"], ["-1", "1"], ["0", "1"], ["inf", "1"], ["1", "-1"], ["1", "nan"]]
+)
+def test_bad_levels_are_refused(ordered: bool, level: list[str]) -> None:
+    b = OrderBook(ordered=ordered)
+    with pytest.raises(ValueError):
+        b.apply([level], [])
+
+
+def test_depth_window_drops_worst_levels() -> None:
+    b = OrderBook(ordered=True)
+    b.replace([["1", "1"], ["2", "1"], ["3", "1"]], [["4", "1"], ["5", "1"], ["6", "1"]], depth=2)
+    assert b.bid_side.prices() == [3.0, 2.0] and b.ask_side.prices() == [4.0, 5.0]
+    b.apply([["3.5", "1"]], [["3.8", "1"]])
+    assert b.bid_side.prices() == [3.5, 3.0] and b.ask_side.prices() == [3.8, 4.0]
+    assert sorted(b.bid_side.raw) == [3.0, 3.5]  # wire items follow the window
+
+
+def test_sorted_side_keeps_wire_items() -> None:
+    b = OrderBook(ordered=True)
+    item = ["0.05005", "0.00000500", "1582905487.684110"]
+    b.replace([item], [])
+    assert b.bid_side.top_raw(1) == [item]
+
+
+level_ops = st.lists(
+    st.tuples(
+        st.booleans(),
+        st.integers(min_value=1, max_value=60),
+        st.sampled_from([0, 0, 1, 2, 5]),
+    ),
+    max_size=200,
+)
+
+
+@given(level_ops)
+@settings(max_examples=300, deadline=None)
+def test_both_indexes_agree_with_a_plain_dict(ops: list[tuple[bool, int, int]]) -> None:
+    """Random updates: both indexes give the same levels, in order, as a dict + sort."""
+    heap, srt = OrderBook(False), OrderBook(True)
+    ref: dict[bool, dict[float, float]] = {True: {}, False: {}}
+    for is_bid, tick, size in ops:
+        price = tick / 4  # bids and asks may interleave: we test ordering, not crossing
+        lv = [[str(price), str(size)]]
+        for b in (heap, srt):
+            b.apply(lv, []) if is_bid else b.apply([], lv)
+        if size:
+            ref[is_bid][price] = float(size)
+        else:
+            ref[is_bid].pop(price, None)
+    want_b = sorted(ref[True].items(), reverse=True)
+    want_a = sorted(ref[False].items())
+    for b in (heap, srt):
+        assert b.top_bids(1000) == want_b
+        assert b.top_asks(1000) == want_a
+        assert b.best_bid() == (want_b[0][0] if want_b else None)
+        assert b.best_ask() == (want_a[0][0] if want_a else None)
+
+
+def test_heap_rebuilds_after_many_deletes() -> None:
+    rnd = random.Random(7)
+    b = OrderBook()
+    for _ in range(50):
+        prices = [rnd.randint(1, 10_000) / 100 for _ in range(100)]
+        b.apply([[p, 1] for p in prices], [])
+        b.apply([[p, 0] for p in prices[:-1]], [])
+    assert len(b.bid_side._heap) <= 2 * len(b.bids) + 64
+    assert b.best_bid() == max(b.bids)
