@@ -52,7 +52,7 @@ class HeapSide:
     shapes build pairs); longer wire items go to ``SortedSide``.
     """
 
-    __slots__ = ("sizes", "_heap", "_sign")
+    __slots__ = ("_heap", "_sign", "sizes")
 
     def __init__(self, sign: float) -> None:
         self.sizes: dict[float, float] = {}
@@ -117,7 +117,7 @@ class SortedSide:
     ``sign`` is +1 for bids (ascending prices), -1 for asks (ascending negated prices).
     """
 
-    __slots__ = ("sizes", "raw", "_keys", "_sign")
+    __slots__ = ("_keys", "_sign", "raw", "sizes")
 
     def __init__(self, sign: float) -> None:
         self.sizes: dict[float, float] = {}
@@ -180,7 +180,7 @@ class SortedSide:
 class OrderBook:
     """Bids and asks of one (venue, symbol)."""
 
-    __slots__ = ("bid_side", "ask_side", "depth", "ordered")
+    __slots__ = ("ask_side", "bid_side", "depth", "ordered")
 
     def __init__(self, ordered: bool = False, depth: int | None = None) -> None:
         self.ordered = ordered

@@ -27,7 +27,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
@@ -40,7 +40,7 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-class RecordKind(str, Enum):
+class RecordKind(StrEnum):
     CONNECT = "connect"  # data: the URL
     SEND = "send"  # data: text the client sent
     RECV = "recv"  # data: frame received (str, or bytes for binary frames)
@@ -236,7 +236,7 @@ class RecordingWriter:
         self._seq += 1
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         path = self.folder / f"{self.prefix}-{stamp}-{self._seq:04d}.jsonl.zst"
-        self._raw = open(path, "wb")
+        self._raw = open(path, "wb")  # noqa: SIM115 - closed by close()
         self._z = zstandard.ZstdCompressor(level=3).stream_writer(self._raw)
         self._written = 0
         self.files.append(path)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TypeAlias, TypeVar
 
 _T = TypeVar("_T")
@@ -45,14 +45,14 @@ def event(cls: type[_T]) -> type[_T]:
         f"    return __init__\n"
     )
     scope: dict[str, Callable[..., Any]] = {}
-    exec(src, {}, scope)  # noqa: S102 - code generated from the class's own field names
+    exec(src, {}, scope)
     init = scope["_build"](**env)
     init.__qualname__ = f"{dc.__qualname__}.__init__"
     dc.__init__ = init  # type: ignore[misc]
     return dc
 
 
-class Venue(str, Enum):
+class Venue(StrEnum):
     """The venues this project speaks to."""
 
     BINANCE = "binance"
@@ -67,7 +67,7 @@ class Venue(str, Enum):
         return self.value
 
 
-class Side(str, Enum):
+class Side(StrEnum):
     """Taker side of a trade (the aggressor), or the side of a book."""
 
     BUY = "buy"
@@ -77,7 +77,7 @@ class Side(str, Enum):
         return self.value
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What an instrument is; spot and perpetual books of one pair never mix."""
 
     SPOT = "spot"

@@ -123,7 +123,9 @@ class Replayer:
         waiting = [t for t in vb.trackers.values() if t.state is not SyncState.IN_SYNC]
         candidates = waiting or list(vb.trackers.values())
         if len(candidates) != 1:
-            vb.count_parse_error(ParseError("REST snapshot without URL for an unknown market"), None)
+            vb.count_parse_error(
+                ParseError("REST snapshot without URL for an unknown market"), None
+            )
             return
         self._rest_conn(cls).feed_rest(rec.data, candidates[0].market, rec.ts)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from provider.book import OrderBook
 from provider.errors import (
@@ -33,7 +33,7 @@ from provider.errors import (
 from provider.models import BookDelta, BookSnapshot, Market
 
 
-class SyncState(str, Enum):
+class SyncState(StrEnum):
     WAITING = "waiting"  # no snapshot yet
     IN_SYNC = "in sync"
     OUT_OF_SYNC = "out of sync"  # resync requested, book cleared
@@ -88,18 +88,18 @@ class MarketTracker:
     """The book of one market, its guard, its state and its counters."""
 
     __slots__ = (
-        "market",
-        "guard",
-        "book",
-        "state",
-        "counters",
-        "last_reason",
-        "out_since",
-        "recoveries",
-        "last_update",
-        "on_out_of_sync",
         "_buffer",
         "_last_frame",
+        "book",
+        "counters",
+        "guard",
+        "last_reason",
+        "last_update",
+        "market",
+        "on_out_of_sync",
+        "out_since",
+        "recoveries",
+        "state",
     )
 
     def __init__(
@@ -182,7 +182,9 @@ class MarketTracker:
         if guard.verify(book, delta):
             self.counters.checksums_ok += 1
         if book.is_crossed():
-            raise CrossedBook(f"{self.market} crossed: bid {book.best_bid()} >= ask {book.best_ask()}")
+            raise CrossedBook(
+                f"{self.market} crossed: bid {book.best_bid()} >= ask {book.best_ask()}"
+            )
 
     def _verify(self, msg: BookSnapshot | BookDelta) -> None:
         ok = self.guard.verify(self.book, msg)

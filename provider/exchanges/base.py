@@ -17,8 +17,8 @@ import orjson
 
 from provider.errors import ParseError
 from provider.models import Event, Kind, Market, RestRequest, Venue
-from provider.sync import Guard
 from provider.symbols import split_pair
+from provider.sync import Guard
 
 
 class Adapter(ABC):
@@ -42,7 +42,7 @@ class Adapter(ABC):
         self.url = url  # the connection's URL (some venues serve several products per host)
         self._markets: dict[str, Market] = {}
 
-    def on_sent(self, text: str) -> None:
+    def on_sent(self, text: str) -> None:  # noqa: B027 - optional hook, no-op by default
         """Told of every message sent on this connection (e.g. Bitfinex ``conf`` flags)."""
 
     # ------------------------------------------------------------------------- parsing

@@ -8,6 +8,7 @@ mutated inside the gzip as well.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import importlib
 import json
@@ -32,7 +33,9 @@ json_values = st.recursive(
     | st.floats(allow_nan=False)
     | st.text(max_size=12)
     | st.sampled_from(["0", "1.5", "-1", "nan", "1e999", "BTCUSDT", "book", "snapshot"]),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -44,10 +47,8 @@ def samples(venue: Venue) -> list[str | bytes]:
 
 def _parse_only_parse_error(venue: Venue, frame: str | bytes, url: str | None = None) -> None:
     adapter = adapter_class(venue)(url)
-    try:
+    with contextlib.suppress(ParseError):
         adapter.parse(frame)
-    except ParseError:
-        pass
 
 
 def _mutate(doc: Any, data: st.DataObject) -> Any:
@@ -88,9 +89,7 @@ def _as_text(frame: str | bytes) -> tuple[str, bool]:
     return (frame.decode() if isinstance(frame, bytes) else frame), False
 
 
-FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.mark.parametrize("venue", VENUES, ids=str)
