@@ -1,0 +1,1 @@
+"""One module per venue: that venue's side of the wire protocol (``SERVER``)."""
