@@ -86,6 +86,21 @@ class HeapSide:
             heap[:] = [p * sign for p in d]
             heapify(heap)
 
+    def load(self, levels: Levels, _inf: float = _INF) -> None:
+        """Replace the side with ``levels`` (a snapshot): one heapify instead of N pushes."""
+        d = self.sizes
+        d.clear()
+        for p, q in levels:
+            p = float(p)
+            q = float(q)
+            if 0.0 < q < _inf and 0.0 < p < _inf:
+                d[p] = q
+            elif q != 0.0:
+                raise _bad_level((p, q))
+        sign = self._sign
+        self._heap[:] = [p * sign for p in d]
+        heapify(self._heap)
+
     def best(self) -> float | None:
         heap = self._heap
         d = self.sizes
@@ -152,6 +167,22 @@ class SortedSide:
             else:
                 raise _bad_level(lv)
 
+    def load(self, levels: Levels) -> None:
+        """Replace the side with ``levels`` (a snapshot): one sort instead of N inserts."""
+        self.clear()
+        d = self.sizes
+        raw = self.raw
+        for lv in levels:
+            p = float(lv[0])
+            q = float(lv[1])
+            if 0.0 < q < _INF and 0.0 < p < _INF:
+                d[p] = q
+                raw[p] = lv
+            elif q != 0.0:
+                raise _bad_level(lv)
+        sign = self._sign
+        self._keys[:] = sorted(p * sign for p in d)
+
     def best(self) -> float | None:
         return self._keys[-1] * self._sign if self._keys else None
 
@@ -207,10 +238,15 @@ class OrderBook:
         self.ask_side.clear()
 
     def replace(self, bids: Levels, asks: Levels, depth: int | None = None) -> None:
-        """Make the book equal to a snapshot (and adopt the venue's window, if any)."""
-        self.clear()
+        """Make the book equal to a snapshot (and adopt the venue's window, if any).
+
+        A level of size zero in a snapshot is skipped (nothing to delete)."""
         self.depth = depth
-        self.apply(bids, asks)
+        self.bid_side.load(bids)
+        self.ask_side.load(asks)
+        if depth is not None:
+            self.bid_side.trim(depth)
+            self.ask_side.trim(depth)
 
     def apply(self, bids: Levels, asks: Levels) -> None:
         """Apply absolute sizes to levels (size 0 deletes), then trim to ``depth``."""

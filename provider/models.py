@@ -14,11 +14,12 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, dataclass_transform
 
 _T = TypeVar("_T")
 
 
+@dataclass_transform(frozen_default=True)
 def event(cls: type[_T]) -> type[_T]:
     """``@dataclass(frozen=True, slots=True)`` with a faster ``__init__``.
 
@@ -48,7 +49,7 @@ def event(cls: type[_T]) -> type[_T]:
     exec(src, {}, scope)
     init = scope["_build"](**env)
     init.__qualname__ = f"{dc.__qualname__}.__init__"
-    dc.__init__ = init  # type: ignore[misc]
+    dc.__init__ = init  # type: ignore[method-assign]
     return dc
 
 
@@ -103,6 +104,15 @@ class Market:
     base: str
     quote: str
     kind: Kind = Kind.SPOT
+    _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # markets key every per-frame dict lookup: hash once, not six fields each time
+        h = hash((self.venue, self.native, self.symbol, self.base, self.quote, self.kind))
+        object.__setattr__(self, "_hash", h)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         return f"{self.venue}:{self.native}"
