@@ -158,10 +158,12 @@ def build_config(
     fx_mode: str = "1:1",
     source: str = "LIVE",
     listings: dict[Venue, set[str]] | None = None,
+    strict: bool = True,
     **kw: object,
 ) -> ProviderConfig:
     """The provider configuration; ``listings`` (venue -> normalized markets it lists), when
-    known, lets a symbol a venue does not list be refused with a clear message."""
+    known, lets a symbol a venue does not list be refused with a clear message (or, with
+    ``strict`` off - replays - that venue is left out of that symbol)."""
     if fx_mode not in FX_MODES:
         raise ConfigError(f"bad quote conversion {fx_mode!r}: choose from {', '.join(FX_MODES)}")
     venues = tuple(venues)
@@ -171,12 +173,16 @@ def build_config(
         for v in venues:
             market = f"{base}/{DEFAULT_QUOTE[v]}"
             if listings is not None and market not in listings.get(v, set()):
+                if not strict:
+                    continue
                 listed = sorted(m for m in listings.get(v, set()) if m.endswith(DEFAULT_QUOTE[v]))
                 raise ConfigError(
                     f"{v} does not list {market}: it lists {', '.join(listed) or 'nothing'};"
                     f" drop {v} from --venues or {base} from --symbols"
                 )
             markets.append((v, market))
+        if not markets:
+            raise ConfigError(f"no venue lists {base} against a dollar quote")
         grid = parse_bucket((buckets or {}).get(base), base)
         sym_cfgs.append(SymbolConfig(base, grid, tuple(markets)))
     fx_markets: list[tuple[str, Venue, str]] = []

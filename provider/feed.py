@@ -262,6 +262,8 @@ class VenueFeed:
             replies = feed(frame, now)
             for text in replies:
                 await self._send(text, conn_id)
+            if conn.reconnect_requested:
+                raise _Reconnect(conn.reconnect_requested)
 
     async def _send(self, text: str, conn_id: str) -> None:
         """Send one message, never faster than the venue's per-connection limit."""

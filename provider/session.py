@@ -119,6 +119,8 @@ class Connection:
         self.books = books
         self.adapter = adapter
         self.markets: set[Market] = set()
+        #: the venue asked the client to reconnect (e.g. Bitfinex info 20051)
+        self.reconnect_requested = ""
 
     def feed(self, frame: str | bytes, now: float) -> list[str]:
         """Parse and apply one received frame; returns texts to send back at once."""
@@ -171,7 +173,9 @@ class Connection:
             elif type(ev) is Reply:
                 replies.append(ev.text)
             elif type(ev) is Status:
-                if not ev.ok:
+                if ev.kind == "reconnect":
+                    self.reconnect_requested = ev.detail or "the venue asked to reconnect"
+                elif not ev.ok:
                     books.counters.venue_errors += 1
                     books.counters.last_error = f"{ev.kind}: {ev.detail}"[:300]
                     log.warning("%s says %s: %s", books.venue, ev.kind, ev.detail)

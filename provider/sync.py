@@ -177,8 +177,12 @@ class MarketTracker:
             self.counters.stale += 1
             return
         book = self.book
-        book.apply(delta.bids, delta.asks)
-        self.counters.deltas += 1
+        if delta.bids or delta.asks:
+            book.apply(delta.bids, delta.asks)
+            self.counters.deltas += 1
+        elif delta.last_seq is not None:  # a sequenced "no change" message (Huobi mbp)
+            self.counters.deltas += 1
+        # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
         if guard.verify(book, delta):
             self.counters.checksums_ok += 1
         if book.is_crossed():
