@@ -130,40 +130,53 @@ class SortedSide:
     """One side with a sorted index (best last) and the wire item of every level.
 
     ``sign`` is +1 for bids (ascending prices), -1 for asks (ascending negated prices).
+    ``_items[i]`` is the wire item of the level at ``_keys[i]``, so the best ``n`` wire items
+    (what checksum guards read on every message) are one slice.
     """
 
-    __slots__ = ("_keys", "_sign", "raw", "sizes")
+    __slots__ = ("sizes", "_keys", "_items", "_sign")
 
     def __init__(self, sign: float) -> None:
         self.sizes: dict[float, float] = {}
-        self.raw: dict[float, Any] = {}
         self._keys: list[float] = []
+        self._items: list[Any] = []
         self._sign = sign
+
+    @property
+    def raw(self) -> dict[float, Any]:
+        """Price -> wire item (built on demand)."""
+        sign = self._sign
+        return {k * sign: it for k, it in zip(self._keys, self._items, strict=True)}
 
     def clear(self) -> None:
         self.sizes.clear()
-        self.raw.clear()
         self._keys.clear()
+        self._items.clear()
 
     def apply(self, levels: Levels) -> None:
         d = self.sizes
-        raw = self.raw
         keys = self._keys
+        items = self._items
         sign = self._sign
         for lv in levels:
             p = float(lv[0])
             q = float(lv[1])
             if 0.0 < q < _INF:
-                if p not in d:
+                k = p * sign
+                if p in d:
+                    items[bisect_left(keys, k)] = lv
+                else:
                     if not 0.0 < p < _INF:
                         raise _bad_level(lv)
-                    insort(keys, p * sign)
+                    i = bisect_left(keys, k)
+                    keys.insert(i, k)
+                    items.insert(i, lv)
                 d[p] = q
-                raw[p] = lv
             elif q == 0.0:
                 if d.pop(p, None) is not None:
-                    del keys[bisect_left(keys, p * sign)]
-                    del raw[p]
+                    i = bisect_left(keys, p * sign)
+                    del keys[i]
+                    del items[i]
             else:
                 raise _bad_level(lv)
 
@@ -171,17 +184,19 @@ class SortedSide:
         """Replace the side with ``levels`` (a snapshot): one sort instead of N inserts."""
         self.clear()
         d = self.sizes
-        raw = self.raw
+        by_price: dict[float, Any] = {}
         for lv in levels:
             p = float(lv[0])
             q = float(lv[1])
             if 0.0 < q < _INF and 0.0 < p < _INF:
                 d[p] = q
-                raw[p] = lv
+                by_price[p] = lv
             elif q != 0.0:
                 raise _bad_level(lv)
         sign = self._sign
-        self._keys[:] = sorted(p * sign for p in d)
+        order = sorted(d, key=lambda p: p * sign)
+        self._keys[:] = [p * sign for p in order]
+        self._items[:] = [by_price[p] for p in order]
 
     def best(self) -> float | None:
         return self._keys[-1] * self._sign if self._keys else None
@@ -194,9 +209,7 @@ class SortedSide:
 
     def top_raw(self, n: int) -> list[Any]:
         """Wire items of the best ``n`` levels, best first."""
-        raw = self.raw
-        sign = self._sign
-        return [raw[k * sign] for k in reversed(self._keys[-n:])]
+        return self._items[: -n - 1 : -1] if n > 0 else []
 
     def trim(self, depth: int) -> None:
         extra = len(self._keys) - depth
@@ -204,8 +217,8 @@ class SortedSide:
             sign = self._sign
             for k in self._keys[:extra]:
                 del self.sizes[k * sign]
-                del self.raw[k * sign]
             del self._keys[:extra]
+            del self._items[:extra]
 
 
 class OrderBook:

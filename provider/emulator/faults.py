@@ -22,7 +22,7 @@ import gzip
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from provider.emulator.protocol import DELTA, Out
@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from provider.emulator.server import _Client
 
 
-class Fault(str, Enum):
+class Fault(StrEnum):
     DROP = "drop"
     DUPLICATE = "duplicate"
     REORDER = "reorder"

@@ -360,7 +360,7 @@ def _poisson(r: random.Random, lam: float) -> int:
     if lam <= 0:
         return 0
     if lam > 30:  # normal approximation, plenty for event counts
-        return max(0, int(round(r.gauss(lam, math.sqrt(lam)))))
+        return max(0, round(r.gauss(lam, math.sqrt(lam))))
     limit = math.exp(-lam)
     k, p = 0, r.random()
     while p > limit:

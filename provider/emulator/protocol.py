@@ -26,6 +26,7 @@ DELTA = "delta"
 TRADE = "trade"
 CONTROL = "control"
 HEARTBEAT = "heartbeat"
+CLOSE = "close"  # the venue hangs up (e.g. Huobi after two unanswered pings); data unused
 
 
 @dataclass(frozen=True, slots=True)

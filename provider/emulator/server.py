@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed
 
 from provider.emulator.faults import Fault, FaultState
 from provider.emulator.market import SyntheticMarket, VenueSpec, specs_for
-from provider.emulator.protocol import SNAPSHOT, ClientSession, Out, VenueServer
+from provider.emulator.protocol import CLOSE, SNAPSHOT, ClientSession, Out, VenueServer
 from provider.models import Venue
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,9 @@ class _Client:
 
     def push(self, frames: Iterable[Out]) -> None:
         for out in frames:
+            if out.kind == CLOSE or out.data is None:
+                self.close()
+                return
             for data in self.faults.filter(self, out):
                 if self.queue.qsize() >= MAX_QUEUE:
                     self.close()
