@@ -204,13 +204,17 @@ class BybitAdapter(Adapter):
         return f"{(base or self.ws_url).rstrip('/')}/v5/public/{cats.pop()}"
 
     def subscribe_messages(self, markets: Sequence[Market]) -> list[str]:
-        """Book and trade topics, at most ``MAX_ARGS`` topics per request."""
-        args: list[str] = []
-        for m in markets:
-            args += [f"orderbook.{self.book_depth}.{m.native}", f"publicTrade.{m.native}"]
+        """Book and trade topics, one request per market: Bybit refuses a whole request when
+        one of its topics is refused, so a delisted symbol must not take others with it."""
         return [
-            dumps({"op": "subscribe", "args": args[i : i + MAX_ARGS], "req_id": f"sub{n}"})
-            for n, i in enumerate(range(0, len(args), MAX_ARGS), 1)
+            dumps(
+                {
+                    "op": "subscribe",
+                    "args": [f"orderbook.{self.book_depth}.{m.native}", f"publicTrade.{m.native}"],
+                    "req_id": f"sub.{m.native}",
+                }
+            )
+            for m in markets
         ]
 
     def resubscribe_messages(self, market: Market) -> list[str]:
