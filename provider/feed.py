@@ -235,11 +235,11 @@ class VenueFeed:
             lifetime = cfg.max_connection_s or adapter.max_connection_s
             if lifetime:
                 tasks.append(asyncio.create_task(self._lifetime(lifetime)))
-            if adapter.resync == "rest":
-                await asyncio.sleep(cfg.snapshot_delay_s)
-                for m in self.markets:
-                    self._enqueue(self.books.tracker(m))
             try:
+                if adapter.resync == "rest":
+                    await asyncio.sleep(cfg.snapshot_delay_s)  # let the first diffs buffer
+                    for m in self.markets:
+                        self._enqueue(self.books.tracker(m))
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for t in done:
                     t.result()  # re-raise what ended the session

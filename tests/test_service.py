@@ -1,0 +1,158 @@
+"""The provider thread against the emulator on 127.0.0.1: sync, faults, staleness, stop."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from provider.config import build_config
+from provider.emulator.faults import Fault
+from provider.emulator.server import EmulatorThread
+from provider.feed import FeedConfig
+from provider.models import Venue
+from provider.service import Endpoint, Provider
+from provider.state import LIVE, STALE
+from provider.sync import SyncState
+
+pytestmark = pytest.mark.slow
+
+ALL = tuple(Venue)
+SYMBOLS = ("BTC", "ETH")
+
+
+def wait(cond: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[EmulatorThread]:
+    emu = EmulatorThread(venues=list(ALL), seed=11)
+    emu.start()
+    yield emu
+    emu.stop()
+
+
+def start_provider(emu: EmulatorThread, venues=ALL, **cfg_kw) -> Provider:  # type: ignore[no-untyped-def]
+    assert emu.emulator is not None
+    eps = {v: Endpoint(e.ws, e.rest) for v, e in emu.emulator.endpoints.items() if v in venues}
+    cfg = build_config(SYMBOLS, venues, source="SIMULATED MARKET", **cfg_kw)
+    fc = FeedConfig(backoff_base_s=0.1, backoff_cap_s=1.0, silence_reconnect_s=6.0)
+    return Provider(cfg, endpoints=eps, feed_config=fc).start()
+
+
+def books_equal(p: Provider, emu: EmulatorThread, n: int = 15) -> list[str]:
+    """Names of the books that are not in sync or differ from the emulator's top levels."""
+    bad = []
+    for sym in SYMBOLS:
+        for v in p.config.venues:
+            t = p.tracker(v, sym)
+            m = p.market(v, sym)
+            assert m is not None
+            if t is None or t.state is not SyncState.IN_SYNC:
+                bad.append(f"{v}:{sym} {t.state if t else 'no book'}")
+                continue
+            bids, asks = emu.client_book(v, m.native, n)
+            if t.book.top_bids(n) != bids or t.book.top_asks(n) != asks:
+                bad.append(f"{v}:{sym} differs")
+    return bad
+
+
+def settle(p: Provider, emu: EmulatorThread, timeout: float = 20.0) -> None:
+    """Pause the market and wait until every book equals the emulator's."""
+    emu.pause(True)
+    try:
+        wait(lambda: not books_equal(p, emu), timeout, "books equal to the emulator's")
+    finally:
+        emu.pause(False)
+
+
+def test_every_venue_in_sync_and_equal_to_the_emulator(emulator: EmulatorThread) -> None:
+    p = start_provider(emulator)
+    try:
+        settle(p, emulator)
+        wait(lambda: all(s.consolidated.venues for s in map(p.snapshot, SYMBOLS) if s), 10)
+        for sym in SYMBOLS:
+            snap = p.snapshot(sym)
+            assert snap is not None
+            assert set(snap.consolidated.venues) == set(ALL), sym
+            assert all(v.state == LIVE for v in snap.venues)
+            assert not math.isnan(snap.consolidated.mid)
+        stats = p.statistics()
+        assert stats.task_crashes == 0 and stats.callback_errors == 0
+        assert all(n > 0 for _, n in stats.updates_by_venue)
+    finally:
+        assert p.stop()
+
+
+def test_close_gap_and_silence_are_detected_and_recovered(emulator: EmulatorThread) -> None:
+    venues = (Venue.BINANCE, Venue.BYBIT, Venue.HUOBI)
+    p = start_provider(emulator, venues)
+    try:
+        settle(p, emulator)
+        # the server drops the connection: reconnect with backoff, books recover
+        emulator.inject(Venue.BYBIT, Fault.CLOSE)
+        wait(lambda: p.feeds[Venue.BYBIT].health.connects >= 2, what="bybit reconnect")
+        # a lost diff: Binance resyncs from a REST snapshot
+        t = p.tracker(Venue.BINANCE, "BTC")
+        assert t is not None
+        wait(lambda: t.counters.deltas > 3)
+        emulator.inject(Venue.BINANCE, Fault.DROP)
+        wait(lambda: t.counters.gaps + t.counters.stale_snapshots >= 1, what="binance gap")
+        wait(lambda: t.counters.resyncs >= 1, what="binance resync")
+        settle(p, emulator)
+        # a silent venue is excluded from the consolidated view, then comes back
+        emulator.inject(Venue.HUOBI, Fault.SILENCE, 7.0)
+        wait(lambda: _state(p, Venue.HUOBI) == STALE, 12, "huobi stale")
+        snap = p.snapshot("BTC")
+        assert snap is not None and Venue.HUOBI not in snap.consolidated.venues
+        wait(lambda: _state(p, Venue.HUOBI) == LIVE, 25, "huobi back")
+        snap = p.snapshot("BTC")
+        assert snap is not None and Venue.HUOBI in snap.consolidated.venues
+        settle(p, emulator)
+        assert p.statistics().task_crashes == 0
+    finally:
+        assert p.stop()
+
+
+def _state(p: Provider, venue: Venue) -> str:
+    snap = p.snapshot("BTC")
+    st = snap.venue(venue) if snap else None
+    return st.state if st else ""
+
+
+def test_stop_is_clean_and_quick(emulator: EmulatorThread) -> None:
+    p = start_provider(emulator, (Venue.BINANCE, Venue.OKX))
+    wait(lambda: bool(p.snapshot("BTC") and p.snapshot("BTC").consolidated.venues))  # type: ignore[union-attr]
+    before = threading.active_count()
+    t0 = time.monotonic()
+    assert p.stop(timeout=2.0)
+    assert time.monotonic() - t0 < 2.0
+    assert threading.active_count() <= before
+    assert all(not f.health.connected for f in p.feeds.values())
+    assert p.leaked_tasks == 0  # every task ended before the loop closed
+
+
+def test_a_crashing_callback_is_counted_and_never_stops_the_provider(emulator: EmulatorThread) -> None:
+    p = start_provider(emulator, (Venue.BYBIT,))
+    seen: list[int] = []
+
+    def bad(snap) -> None:  # type: ignore[no-untyped-def]
+        seen.append(snap.seq)
+        raise RuntimeError("user callback bug")
+
+    p.subscribe_to_cob_updates(bad)
+    try:
+        wait(lambda: len(seen) > 10)
+        assert p.statistics().callback_errors >= 10
+        n = p.statistics().consolidations
+        wait(lambda: p.statistics().consolidations > n + 5)
+    finally:
+        assert p.stop()
