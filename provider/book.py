@@ -224,10 +224,11 @@ class SortedSide:
 class OrderBook:
     """Bids and asks of one (venue, symbol)."""
 
-    __slots__ = ("ask_side", "bid_side", "depth", "ordered")
+    __slots__ = ("ask_side", "bid_side", "depth", "ordered", "version")
 
     def __init__(self, ordered: bool = False, depth: int | None = None) -> None:
         self.ordered = ordered
+        self.version = 0  # bumped by every change: readers can cache what they derive
         self.bid_side: HeapSide | SortedSide
         self.ask_side: HeapSide | SortedSide
         if ordered:
@@ -249,12 +250,14 @@ class OrderBook:
     def clear(self) -> None:
         self.bid_side.clear()
         self.ask_side.clear()
+        self.version += 1
 
     def replace(self, bids: Levels, asks: Levels, depth: int | None = None) -> None:
         """Make the book equal to a snapshot (and adopt the venue's window, if any).
 
         A level of size zero in a snapshot is skipped (nothing to delete)."""
         self.depth = depth
+        self.version += 1
         self.bid_side.load(bids)
         self.ask_side.load(asks)
         if depth is not None:
@@ -263,6 +266,7 @@ class OrderBook:
 
     def apply(self, bids: Levels, asks: Levels) -> None:
         """Apply absolute sizes to levels (size 0 deletes), then trim to ``depth``."""
+        self.version += 1
         if bids:
             self.bid_side.apply(bids)
         if asks:

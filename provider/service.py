@@ -146,6 +146,7 @@ class Provider:
         self._engines: dict[str, _SymbolEngine] = {}
         self._market_symbol: dict[Market, tuple[str, str]] = {}  # market -> (base, quote)
         self._fx_trackers: dict[str, tuple[Venue, Market]] = {}
+        self._vb_cache: dict[Market, tuple[int, float, VenueBook]] = {}
         self._build()
 
     # ------------------------------------------------------------------------- set-up
@@ -442,8 +443,7 @@ class Provider:
             status, include = self._venue_status(v, m, fx, now)
             statuses.append(status)
             if include:
-                t = self.books[v].trackers[m]
-                books.append(venue_book(v, m, t.book, fx))
+                books.append(self._venue_book(v, m, fx))
             frames = self.books[v].counters.frames
             prev = eng.frames_seen.get(v, frames)
             if frames > prev:
@@ -474,6 +474,16 @@ class Provider:
             profile=eng.profile.view() if eng.profile else EMPTY_PROFILE,
             fx=tuple(sorted(fx_used.items())),
         )
+
+    def _venue_book(self, v: Venue, m: Market, fx: float) -> VenueBook:
+        """The venue's book as arrays, rebuilt only when the book (or its fx) changed."""
+        book = self.books[v].trackers[m].book
+        cached = self._vb_cache.get(m)
+        if cached is not None and cached[0] == book.version and cached[1] == fx:
+            return cached[2]
+        vb = venue_book(v, m, book, fx)
+        self._vb_cache[m] = (book.version, fx, vb)
+        return vb
 
     def _record_history(self, eng: _SymbolEngine, cons: Consolidated, now: float) -> None:
         b = cons.buckets
