@@ -65,7 +65,7 @@ def _warm_kaleido() -> None:
         warnings.filterwarnings("ignore", message="The kopts argument is ignored")
         try:
             kaleido.start_sync_server(mathjax=False, silence_warnings=True)
-        except Exception as exc:  # noqa: BLE001 - no browser: a clear message instead
+        except Exception as exc:
             raise InputError(
                 "image export needs Chromium (Debian package 'chromium'); HTML and CSV work"
                 f" without it ({type(exc).__name__}: {exc})"
@@ -113,7 +113,7 @@ def standalone_html(provider: Any, opts: ViewOptions) -> str:
     for chart_id, title in ids.CHARTS.items():
         fig = figure_for(provider, opts, chart_id)
         fig.update_layout(height=480)
-        body = fig.to_html(full_html=False, include_plotlyjs=True if first else False)
+        body = fig.to_html(full_html=False, include_plotlyjs=bool(first))
         parts.append(f"<section><h2>{title}</h2>{body}</section>")
         first = False
     bg = "#0f1419" if opts.theme == "dark" else "#ffffff"
@@ -138,26 +138,52 @@ def csv_text(provider: Any, opts: ViewOptions, table: str) -> str:
     if table == "buckets":
         b = snap.consolidated.buckets
         venues = snap.consolidated.venues
-        w.writerow(["bucket_lower", "bucket_upper", "bid_size", "ask_size", "bid_notional",
-                    "ask_notional", "dominant_venue"]
-                   + [f"{v.value}_bid_size" for v in venues] + [f"{v.value}_ask_size" for v in venues])  # fmt: skip
+        w.writerow(
+            [
+                "bucket_lower",
+                "bucket_upper",
+                "bid_size",
+                "ask_size",
+                "bid_notional",
+                "ask_notional",
+                "dominant_venue",
+            ]
+            + [f"{v.value}_bid_size" for v in venues]
+            + [f"{v.value}_ask_size" for v in venues]
+        )
         upper = b.grid.upper(b.first + _arange(b.lower.size))
         for j in range(b.lower.size):
             dom = int(b.dominant[j])
             w.writerow(
-                [_f(b.lower[j]), _f(upper[j]), _f(b.bid_size[:, j].sum()), _f(b.ask_size[:, j].sum()),
-                 _f(b.bid_notional[:, j].sum()), _f(b.ask_notional[:, j].sum()),
-                 venues[dom].value if dom >= 0 else ""]
-                + [_f(x) for x in b.bid_size[:, j]] + [_f(x) for x in b.ask_size[:, j]]
-            )  # fmt: skip
+                [
+                    _f(b.lower[j]),
+                    _f(upper[j]),
+                    _f(b.bid_size[:, j].sum()),
+                    _f(b.ask_size[:, j].sum()),
+                    _f(b.bid_notional[:, j].sum()),
+                    _f(b.ask_notional[:, j].sum()),
+                    venues[dom].value if dom >= 0 else "",
+                ]
+                + [_f(x) for x in b.bid_size[:, j]]
+                + [_f(x) for x in b.ask_size[:, j]]
+            )
     elif table == "profile":
         p = snap.profile
         names = [v.value for v in p.venues] if hasattr(p, "venues") else []
-        w.writerow(["price", "buy_volume", "sell_volume", "trades", "notional", "in_value_area"]
-                   + [f"{n}_buy" for n in names] + [f"{n}_sell" for n in names])  # fmt: skip
+        w.writerow(
+            ["price", "buy_volume", "sell_volume", "trades", "notional", "in_value_area"]
+            + [f"{n}_buy" for n in names]
+            + [f"{n}_sell" for n in names]
+        )
         for j in range(len(p.prices)):
-            row = [_f(p.prices[j]), _f(p.buy[j]), _f(p.sell[j]), int(p.count[j]), _f(p.notional[j]),
-                   int(bool(p.in_value_area[j]))]  # fmt: skip
+            row = [
+                _f(p.prices[j]),
+                _f(p.buy[j]),
+                _f(p.sell[j]),
+                int(p.count[j]),
+                _f(p.notional[j]),
+                int(bool(p.in_value_area[j])),
+            ]
             if names:
                 row += [_f(x) for x in p.buy_by_venue[:, j]] + [
                     _f(x) for x in p.sell_by_venue[:, j]
@@ -168,8 +194,14 @@ def csv_text(provider: Any, opts: ViewOptions, table: str) -> str:
         for item in tables.stats_items(snap):
             w.writerow([item.label, item.value, item.hint])
         for v in snap.venues:
-            w.writerow([f"venue {v.venue.value}", v.state, f"age {v.age_text}, {v.msgs_per_s:.1f} msg/s,"
-                        f" resyncs {v.resyncs}, gaps {v.gaps}, checksum failures {v.checksums_failed}"])  # fmt: skip
+            w.writerow(
+                [
+                    f"venue {v.venue.value}",
+                    v.state,
+                    f"age {v.age_text}, {v.msgs_per_s:.1f} msg/s,"
+                    f" resyncs {v.resyncs}, gaps {v.gaps}, checksum failures {v.checksums_failed}",
+                ]
+            )
     else:
         raise InputError(f"unknown table {table!r}: choose from {', '.join(TABLES)}")
     return buf.getvalue()

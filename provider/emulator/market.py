@@ -86,13 +86,13 @@ def _listing(venue: Venue, quote: str, fmt: str, basis: float, levels: int, span
 
 VENUE_SPECS: list[VenueSpec] = [
     # venue, quote, symbol format, basis bps, levels kept, span %, updates/s, size share
-    *_listing(_V.BINANCE, "USDT", "{b}{q}", 1.5, 1000, 3.0, 120.0, 1.6),
+    *_listing(_V.BINANCE, "USDT", "{b}{q}", 0.0, 1000, 3.0, 120.0, 1.6),
     *_listing(_V.COINBASE, "USD", "{b}-{q}", 0.0, 800, 6.0, 90.0, 1.0),
-    *_listing(_V.KRAKEN, "USD", "{b}/{q}", -0.5, 1000, 4.0, 50.0, 0.6),
-    *_listing(_V.HUOBI, "USDT", "{bl}{ql}", 2.0, 150, 1.0, 40.0, 0.4),
-    *_listing(_V.BITFINEX, "USD", "t{b}{q}", 1.0, 100, 1.5, 30.0, 0.5),
-    *_listing(_V.OKX, "USDT", "{b}-{q}", 1.0, 400, 2.0, 90.0, 1.1),
-    *_listing(_V.BYBIT, "USDT", "{b}{q}", 2.5, 200, 1.0, 100.0, 1.2),
+    *_listing(_V.KRAKEN, "USD", "{b}/{q}", 0.0, 1000, 4.0, 50.0, 0.6),
+    *_listing(_V.HUOBI, "USDT", "{bl}{ql}", 0.0, 150, 1.0, 40.0, 0.4),
+    *_listing(_V.BITFINEX, "USD", "t{b}{q}", 0.0, 100, 1.5, 30.0, 0.5),
+    *_listing(_V.OKX, "USDT", "{b}-{q}", 0.0, 400, 2.0, 90.0, 1.1),
+    *_listing(_V.BYBIT, "USDT", "{b}{q}", 0.0, 200, 1.0, 100.0, 1.2),
     # a USDT/USD book lets the provider convert USDT quotes to USD from a live price
     VenueSpec(_V.KRAKEN, "USDT", "USD", "USDT/USD", 0.00001, 2, 0.0, 300, 0.5, 20.0, 1.0, 1.0),
     VenueSpec(_V.COINBASE, "USDT", "USD", "USDT-USD", 0.00001, 2, 0.0, 300, 0.5, 20.0, 1.0, 1.0),

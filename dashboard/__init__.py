@@ -1,0 +1,4 @@
+"""The Dash dashboard: layout, component ids, thin callbacks, pure figure builders, exports.
+
+Nothing here mutates provider state; callbacks only read immutable snapshots.
+"""
