@@ -224,14 +224,34 @@ def _bitfinex_book(chan: set[int]) -> Callable[[str | bytes], bool]:
 
 
 CASES = [
-    Case(Venue.BINANCE, "hftbacktest/spot/btcusdt_20240808.gz", _starts('{"stream":"btcusdt@depth'), bare_binance),
-    Case(Venue.KRAKEN, "cryptofeed/KRAKEN.ws.50.0", lambda f: f[:1] == "[" and '"book-' in f, bare_kraken),
-    Case(Venue.OKX, "cryptofeed/OKX.ws.1.0", lambda f: f.startswith('{"arg":{"channel":"books"') and '"data"' in f, bare_okx),
-    Case(Venue.COINBASE, "cryptofeed-v3/COINBASE.jsonl.zst", _has('"channel":"l2_data"'), bare_coinbase),
+    Case(
+        Venue.BINANCE,
+        "hftbacktest/spot/btcusdt_20240808.gz",
+        _starts('{"stream":"btcusdt@depth'),
+        bare_binance,
+    ),
+    Case(
+        Venue.KRAKEN,
+        "cryptofeed/KRAKEN.ws.50.0",
+        lambda f: f[:1] == "[" and '"book-' in f,
+        bare_kraken,
+    ),
+    Case(
+        Venue.OKX,
+        "cryptofeed/OKX.ws.1.0",
+        lambda f: f.startswith('{"arg":{"channel":"books"') and '"data"' in f,
+        bare_okx,
+    ),
+    Case(
+        Venue.COINBASE,
+        "cryptofeed-v3/COINBASE.jsonl.zst",
+        _has('"channel":"l2_data"'),
+        bare_coinbase,
+    ),
     Case(Venue.BYBIT, "cryptofeed-v3/BYBIT.jsonl.zst", _has('"topic":"orderbook'), bare_bybit),
     Case(Venue.HUOBI, "cryptofeed/HUOBI.ws.44.0", _huobi_book, bare_huobi),
     Case(Venue.BITFINEX, "cryptofeed/BITFINEX.ws.11.0", lambda f: False, bare_bitfinex),
-]  # fmt: skip
+]
 
 
 def load(case: Case) -> tuple[list[Any], list[tuple[str, Any]], dict[str, str | None]]:

@@ -28,7 +28,7 @@ If ``apply`` raises, the update was applied only in part: the caller must resync
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from heapq import heapify, heappop, heappush, nlargest, nsmallest
 from typing import Any
 
@@ -134,7 +134,7 @@ class SortedSide:
     (what checksum guards read on every message) are one slice.
     """
 
-    __slots__ = ("sizes", "_keys", "_items", "_sign")
+    __slots__ = ("_items", "_keys", "_sign", "sizes")
 
     def __init__(self, sign: float) -> None:
         self.sizes: dict[float, float] = {}

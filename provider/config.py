@@ -199,6 +199,10 @@ def build_config(
                 )
     assert all(q in USD_LIKE for q in DEFAULT_QUOTE.values())
     return ProviderConfig(
-        tuple(sym_cfgs), venues, fx_mode=fx_mode, source=source, fx_markets=tuple(fx_markets),
+        tuple(sym_cfgs),
+        venues,
+        fx_mode=fx_mode,
+        source=source,
+        fx_markets=tuple(fx_markets),
         **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+    )

@@ -327,9 +327,14 @@ class Provider:
                     min_resync_interval_s=fc.min_resync_interval_s,
                 )
                 feed = VenueFeed(
-                    self.books[v], self._venue_markets[v], cfg, self.connect, http_get,
-                    self.clock, self.recorder,
-                )  # fmt: skip
+                    self.books[v],
+                    self._venue_markets[v],
+                    cfg,
+                    self.connect,
+                    http_get,
+                    self.clock,
+                    self.recorder,
+                )
                 self.feeds[v] = feed
                 tasks.append(asyncio.create_task(self._supervise(f"feed:{v}", feed.run)))
             tasks.append(

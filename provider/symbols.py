@@ -15,14 +15,36 @@ ALIASES = {"XBT": "BTC", "XDG": "DOGE", "UST": "USDT", "USDTE": "USDT"}
 QUOTES = tuple(
     sorted(
         (
-            "USDT", "USDC", "FDUSD", "TUSD", "BUSD", "USDD", "HUSD", "DAI", "UST", "USD",
-            "EUR", "GBP", "CHF", "JPY", "AUD", "CAD", "TRY", "BRL",
-            "BTC", "XBT", "ETH", "BNB", "HT", "TRX", "DOGE",
+            "USDT",
+            "USDC",
+            "FDUSD",
+            "TUSD",
+            "BUSD",
+            "USDD",
+            "HUSD",
+            "DAI",
+            "UST",
+            "USD",
+            "EUR",
+            "GBP",
+            "CHF",
+            "JPY",
+            "AUD",
+            "CAD",
+            "TRY",
+            "BRL",
+            "BTC",
+            "XBT",
+            "ETH",
+            "BNB",
+            "HT",
+            "TRX",
+            "DOGE",
         ),
         key=len,
         reverse=True,
     )
-)  # fmt: skip
+)
 
 #: quote currencies counted as US dollars on the consolidated axis (1:1 by default)
 USD_LIKE = ("USD", "USDT", "USDC")

@@ -63,7 +63,9 @@ def test_format_c(tmp_path: Path) -> None:
         f.write('1723161254206652067 {"lastUpdateId":5,"bids":[],"asks":[]}\n')
     a, b = read_capture(p)
     assert detect_format(p) == "C"
-    assert a.kind is RecordKind.RECV and a.conn == "hft:btcusdt" and a.ts == 1723161253937085768 / 1e9
+    assert (
+        a.kind is RecordKind.RECV and a.conn == "hft:btcusdt" and a.ts == 1723161253937085768 / 1e9
+    )
     assert b.kind is RecordKind.HTTP and b.data == b'{"lastUpdateId":5,"bids":[],"asks":[]}'
 
 

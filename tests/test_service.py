@@ -140,7 +140,9 @@ def test_stop_is_clean_and_quick(emulator: EmulatorThread) -> None:
     assert p.leaked_tasks == 0  # every task ended before the loop closed
 
 
-def test_a_crashing_callback_is_counted_and_never_stops_the_provider(emulator: EmulatorThread) -> None:
+def test_a_crashing_callback_is_counted_and_never_stops_the_provider(
+    emulator: EmulatorThread,
+) -> None:
     p = start_provider(emulator, (Venue.BYBIT,))
     seen: list[int] = []
 

@@ -65,8 +65,16 @@ SYMBOLS = {
 _V = Venue
 
 
-def _listing(venue: Venue, quote: str, fmt: str, basis: float, levels: int, span: float,
-             rate: float, share: float) -> list[VenueSpec]:  # fmt: skip
+def _listing(
+    venue: Venue,
+    quote: str,
+    fmt: str,
+    basis: float,
+    levels: int,
+    span: float,
+    rate: float,
+    share: float,
+) -> list[VenueSpec]:
     ticks = {"BTC": 0.01, "ETH": 0.01, "SOL": 0.001}
     if venue is Venue.KRAKEN:
         ticks = {"BTC": 0.1, "ETH": 0.01, "SOL": 0.01}
@@ -79,8 +87,22 @@ def _listing(venue: Venue, quote: str, fmt: str, basis: float, levels: int, span
             native = f"{base}/{quote}"
         if venue is Venue.BITFINEX:
             native = f"t{base}{'UST' if quote == 'USDT' else quote}"
-        out.append(VenueSpec(venue, base, quote, native, tick, 8 if base == "BTC" else 6,
-                             basis, levels, span, rate, rate / 20, share))  # fmt: skip
+        out.append(
+            VenueSpec(
+                venue,
+                base,
+                quote,
+                native,
+                tick,
+                8 if base == "BTC" else 6,
+                basis,
+                levels,
+                span,
+                rate,
+                rate / 20,
+                share,
+            )
+        )
     return out
 
 
