@@ -158,3 +158,25 @@ def test_a_crashing_callback_is_counted_and_never_stops_the_provider(
         wait(lambda: p.statistics().consolidations > n + 5)
     finally:
         assert p.stop()
+
+
+def test_live_quote_conversion_uses_a_usdt_usd_book(emulator: EmulatorThread) -> None:
+    p = start_provider(emulator, (Venue.BINANCE, Venue.KRAKEN), fx_mode="live")
+    try:
+        wait(lambda: bool(p.snapshot("BTC") and len(p.snapshot("BTC").consolidated.venues) == 2))  # type: ignore[union-attr]
+        snap = p.snapshot("BTC")
+        assert snap is not None
+        fx = dict(snap.fx)
+        kraken_usdt = p.books[Venue.KRAKEN].trackers[
+            p.books[Venue.KRAKEN].adapter_factory(None).market_for("USDT/USD")
+        ]
+        rate = (kraken_usdt.book.best_bid() + kraken_usdt.book.best_ask()) / 2  # type: ignore[operator]
+        assert fx["USDT"] == pytest.approx(rate, rel=1e-3) and fx["USDT"] != 1.0
+        binance = next(b for b in snap.books if b.venue is Venue.BINANCE)
+        assert binance.fx == fx["USDT"]
+        raw_bid = p.tracker(Venue.BINANCE, "BTC").book.best_bid()  # type: ignore[union-attr]
+        assert binance.bid_px[0] == pytest.approx(raw_bid * binance.fx, rel=1e-3)
+        st = snap.venue(Venue.BINANCE)
+        assert st is not None and st.quote == "USDT"
+    finally:
+        assert p.stop()
