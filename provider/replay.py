@@ -115,11 +115,11 @@ class Replayer:
             self.http_ignored += 1
             return
         # an inline snapshot without its URL: it belongs to the one book waiting for it
-        cls = detect(rec.data)
-        if cls is None:
+        owner = detect(rec.data)
+        if owner is None:
             self.http_ignored += 1
             return
-        vb = self.books(cls.venue)
+        vb = self.books(owner.venue)
         waiting = [t for t in vb.trackers.values() if t.state is not SyncState.IN_SYNC]
         candidates = waiting or list(vb.trackers.values())
         if len(candidates) != 1:
@@ -127,7 +127,7 @@ class Replayer:
                 ParseError("REST snapshot without URL for an unknown market"), None
             )
             return
-        self._rest_conn(cls).feed_rest(rec.data, candidates[0].market, rec.ts)
+        self._rest_conn(owner).feed_rest(rec.data, candidates[0].market, rec.ts)
 
     # ------------------------------------------------------------------------- report
 

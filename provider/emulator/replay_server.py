@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -128,7 +129,7 @@ class ReplayServer:
         await site.start()
         rest_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         for v in self.tapes:
-            srv = await serve(lambda ws, v=v: self._serve(v, ws), "127.0.0.1", 0, compression=None)
+            srv = await serve(functools.partial(self._serve, v), "127.0.0.1", 0, compression=None)
             self._servers.append(srv)
             port = next(iter(srv.sockets)).getsockname()[1]
             self.endpoints[v] = (f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{rest_port}")

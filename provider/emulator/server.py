@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import logging
 import threading
@@ -115,7 +116,7 @@ class Emulator:
         rest_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         for v in self.venues:
             srv = await serve(
-                lambda ws, v=v: self._serve(v, ws),
+                functools.partial(self._serve, v),
                 "127.0.0.1",
                 0,
                 max_size=2**20,
@@ -280,7 +281,7 @@ class EmulatorThread:
     def call(self, fn: Any, *args: Any, timeout: float = 5.0) -> Any:
         """Run ``fn(*args)`` in the emulator's loop and return its result."""
         assert self.loop is not None
-        fut: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_call(fn, *args), self.loop)  # type: ignore[assignment]
+        fut = asyncio.run_coroutine_threadsafe(_call(fn, *args), self.loop)
         return fut.result(timeout)
 
     def inject(self, venue: Venue, fault: Fault, arg: float = 0.0) -> None:
@@ -289,7 +290,7 @@ class EmulatorThread:
 
     def client_book(self, venue: Venue, native: str, n: int | None = None) -> tuple[list, list]:
         assert self.emulator is not None
-        return self.call(self.emulator.client_book, venue, native, n)  # type: ignore[no-any-return]
+        return self.call(self.emulator.client_book, venue, native, n)
 
     def pause(self, paused: bool = True) -> None:
         """Stop (or restart) the market; returns after the current step is done."""
