@@ -26,7 +26,7 @@ def test_same_seed_same_market() -> None:
     assert ca == cb and sa == sb
     for key, vm in a.markets.items():
         assert vm.bids == b.markets[key].bids and vm.asks == b.markets[key].asks
-    c, cc, _ = _run(4, 200)
+    _, cc, _ = _run(4, 200)
     assert cc != ca
 
 
