@@ -59,7 +59,7 @@ SYMBOLS = {
     "BTC": SymbolSpec("BTC", 65_000.0, trade_size=0.04),
     "ETH": SymbolSpec("ETH", 3_200.0, trade_size=0.6),
     "SOL": SymbolSpec("SOL", 150.0, trade_size=8.0),
-    "USDT": SymbolSpec("USDT", 1.0, calm_bps_per_s=0.05, fast_bps_per_s=0.2, trade_size=5000.0),
+    "USDT": SymbolSpec("USDT", 0.9996, calm_bps_per_s=0.05, fast_bps_per_s=0.2, trade_size=5000.0),
 }
 
 _V = Venue

@@ -289,6 +289,10 @@ class KrakenAdapter(Adapter):
         base, quote = norm_asset(base), norm_asset(quote)
         return Market(self.venue, native, f"{base}/{quote}", base, quote, Kind.SPOT)
 
+    def connect_url(self, markets: Sequence[Market], base: str | None = None) -> str:
+        """v2 lives on ``/v2`` (the root speaks v1), on the live host or another base."""
+        return base.rstrip("/") + "/v2" if base else self.ws_url
+
     def native_symbol(self, symbol: str) -> str:
         """The v2 spelling, which is the normalized one (``BTC/USD``)."""
         base, quote = parse_symbol(symbol)

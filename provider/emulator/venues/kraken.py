@@ -240,9 +240,7 @@ class KrakenSession(ClientSession):
             body["req_id"] = req_id
         return self._out(_dumps(body), CONTROL, now)
 
-    def _error(
-        self, error: str, method: Any, symbol: Any, req_id: Any, now: float
-    ) -> Out:  # fmt: skip
+    def _error(self, error: str, method: Any, symbol: Any, req_id: Any, now: float) -> Out:
         body: dict[str, Any] = {"error": error}
         if method is not None:
             body["method"] = method
