@@ -78,7 +78,14 @@ def test_every_venue_in_sync_and_equal_to_the_emulator(emulator: EmulatorThread)
     p = start_provider(emulator)
     try:
         settle(p, emulator)
-        wait(lambda: all(s.consolidated.venues for s in map(p.snapshot, SYMBOLS) if s), 10)
+        # (while the market was paused some venues fell silent and were flagged stale:
+        # wait until the resumed traffic has brought every one back)
+        wait(
+            lambda: all(
+                s and set(s.consolidated.venues) == set(ALL) for s in map(p.snapshot, SYMBOLS)
+            ),
+            15,
+        )
         for sym in SYMBOLS:
             snap = p.snapshot(sym)
             assert snap is not None
