@@ -51,6 +51,9 @@ class Case:
     is_book: Callable[[str | bytes], bool]
     bare: Callable[[list[Any]], int]  # returns level updates done
     url: str | None = None
+    #: the venue numbers messages per connection across channels (Coinbase, Bitfinex): feed
+    #: every received frame in order (book frames alone would look like lost messages)
+    in_order: bool = False
 
 
 # Each bare loop is as tight as we can write it: inlined float() and dict set/pop, direct
@@ -124,6 +127,8 @@ def bare_coinbase(frames: list[Any]) -> int:
     n = 0
     for f in frames:
         m = orjson.loads(f)
+        if m.get("channel") != "l2_data":
+            continue
         for ev in m["events"]:
             bids, asks = books.setdefault(ev["product_id"], ({}, {}))
             for u in ev["updates"]:
@@ -180,6 +185,8 @@ def bare_bitfinex(frames: list[Any]) -> int:
     n = 0
     for f in frames:
         m = orjson.loads(f)
+        if type(m) is not list or m[0] not in BITFINEX_BOOK_CHANNELS or type(m[1]) is not list:
+            continue  # events, heartbeats, checksums, other channels
         bids, asks = books.setdefault(m[0], ({}, {}))
         body = m[1]
         levels = body if body and isinstance(body[0], list) else [body]
@@ -191,6 +198,9 @@ def bare_bitfinex(frames: list[Any]) -> int:
                 side[float(p)] = abs(float(a))
         n += len(levels)
     return n
+
+
+BITFINEX_BOOK_CHANNELS: set[int] = set()
 
 
 def _starts(*prefixes: str) -> Callable[[str | bytes], bool]:
@@ -247,10 +257,13 @@ CASES = [
         "cryptofeed-v3/COINBASE.jsonl.zst",
         _has('"channel":"l2_data"'),
         bare_coinbase,
+        in_order=True,
     ),
     Case(Venue.BYBIT, "cryptofeed-v3/BYBIT.jsonl.zst", _has('"topic":"orderbook'), bare_bybit),
     Case(Venue.HUOBI, "cryptofeed/HUOBI.ws.44.0", _huobi_book, bare_huobi),
-    Case(Venue.BITFINEX, "cryptofeed/BITFINEX.ws.11.0", lambda f: False, bare_bitfinex),
+    Case(
+        Venue.BITFINEX, "cryptofeed/BITFINEX.ws.11.0", lambda f: False, bare_bitfinex, in_order=True
+    ),
 ]
 
 
@@ -269,12 +282,13 @@ def load(case: Case) -> tuple[list[Any], list[tuple[str, Any]], dict[str, str | 
             ):
                 chans.add(orjson.loads(r.data)["chanId"])
         case.is_book = _bitfinex_book(chans)
+        BITFINEX_BOOK_CHANNELS.update(chans)
     frames = []
     setup: list[tuple[str, Any]] = []  # ("recv"|"sent"|"rest", data) not book frames, in order
     for r in records:
         if r.kind is RecordKind.CONNECT:
             urls[r.conn] = str(r.data)
-        if r.kind is RecordKind.RECV and case.is_book(r.data):
+        if r.kind is RecordKind.RECV and (case.in_order or case.is_book(r.data)):
             frames.append((r.conn, r.data))
         elif r.kind is RecordKind.RECV:
             setup.append(("recv", (r.conn, r.data)))

@@ -20,6 +20,11 @@ Conventions, all here:
   (``dashboard.tables.display_buckets``); sizes in base units, notionals in the quote.
 * Arrays that a ``Patch`` may extend (the heatmap's) go to the browser as plain JSON lists:
   plotly sends float numpy arrays as base64 typed arrays, which a ``Patch`` cannot extend.
+  Other arrays go as float32 where every value reads the same at the hover's decimals
+  (``_wire``: half the bytes), else float64.
+* Figures are assembled as plain dicts (``_Fig``) and made into a ``go.Figure`` once,
+  unvalidated: plotly's per-call validation costs tens of ms per chart, and the charts are
+  rebuilt every second. The template sent is the theme's, trimmed to the trace types drawn.
 
 What it must not do: no Dash callbacks, no clock (times come from the data), no I/O, no
 globals that change, no mutation of its inputs.
@@ -27,16 +32,18 @@ globals that change, no mutation of its inputs.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from dash import Patch
-from numpy.typing import NDArray
-from plotly.subplots import make_subplots
+from numpy.typing import ArrayLike, NDArray
 
 from dashboard.tables import (
     display_buckets,
@@ -56,6 +63,7 @@ from provider.profile import ProfileView, bucket_index, bucket_price, point_of_c
 from provider.state import Snapshot
 
 FloatArray = NDArray[np.float64]
+Props = dict[str, Any]
 
 __all__ = [
     "ASK_COLOR",
@@ -119,6 +127,8 @@ HEAT_COLORSCALE = "Cividis"  # colour-blind safe, dark (little) to yellow (much)
 VALUE_AREA = 0.70
 #: at most this many display buckets per chart (the range is narrowed around the mid)
 MAX_DISPLAY_BUCKETS = 2000
+#: at most this many prices per side on the depth chart
+DEPTH_POINTS = 120
 
 #: trade bubbles: diameter = MIN + K * sqrt(notional in quote), capped at MAX (pixels)
 TRADE_MIN_PX = 4.0
@@ -146,97 +156,220 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:g})"
 
 
-def _style(
-    fig: go.Figure,
-    opts: ViewOptions,
-    chart: str,
-    x_title: str | None = None,
-    y_title: str | None = None,
-) -> go.Figure:
-    """Theme, margins, legend and ``uirevision`` shared by every chart."""
-    fig.update_layout(
-        template=TEMPLATES[_theme(opts)],
-        paper_bgcolor=TRANSPARENT,
-        plot_bgcolor=TRANSPARENT,
-        margin=MARGIN,
-        legend=LEGEND,
-        uirevision=f"{chart}:{opts.symbol}",
-        hoverlabel={"namelength": -1},
-    )
-    if x_title is not None:
-        fig.update_xaxes(title_text=x_title)
-    if y_title is not None:
-        fig.update_yaxes(title_text=y_title)
-    return fig
+#: template parts for subplot kinds no chart here uses (3-D scenes, polar, maps, menus)
+_UNUSED_TEMPLATE_LAYOUT = frozenset(
+    {"geo", "map", "mapbox", "polar", "scene", "smith", "ternary"}
+    | {"sliderdefaults", "updatemenudefaults"}
+)
+
+#: trace types here that draw with a colour scale
+_COLORSCALE_KINDS = frozenset({"heatmap"})
 
 
-def _note(fig: go.Figure, text: str, opts: ViewOptions) -> None:
-    """A centred message over the plot area (no data to show)."""
-    fig.add_annotation(
-        name="note",
-        text=text,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        showarrow=False,
-        font={"size": 14, "color": _fg(opts)},
-    )
+@functools.cache
+def _template(theme: str, kinds: frozenset[str]) -> dict[str, Any]:
+    """The plotly template of ``theme`` as a plain dict, trimmed to what the figure can use:
+    the trace defaults of its trace ``kinds`` and the layout without unused subplot kinds
+    (nor colour scales when no trace uses one): what it draws is unchanged, the bytes sent
+    on every refresh are a quarter.
+
+    Cached, never mutated: ``go.Figure`` deep-copies its layout when built."""
+    t = pio.templates[TEMPLATES[theme]].to_plotly_json()
+    data = {k: v for k, v in t.get("data", {}).items() if k in kinds}
+    unused = _UNUSED_TEMPLATE_LAYOUT
+    if not kinds & _COLORSCALE_KINDS:  # bars and lines in fixed colours: no colour scale
+        unused = unused | {"colorscale", "coloraxis"}
+    layout = {k: v for k, v in t["layout"].items() if k not in unused}
+    return {"data": data, "layout": layout}
 
 
-def _price_line(
-    fig: go.Figure, name: str, price: float, label: str, opts: ViewOptions, vertical: bool
-) -> None:
-    """A dotted line across the plot at ``price`` with a small label (the mid)."""
-    line = {"color": _fg(opts), "width": 1, "dash": "dot"}
-    if vertical:
-        fig.add_shape(
-            name=name,
-            type="line",
-            xref="x",
-            yref="paper",
-            x0=price,
-            x1=price,
-            y0=0,
-            y1=1,
-            line=line,
+@functools.cache
+def _colorscale(name: str) -> list[list[Any]]:
+    """A named colour scale as plotly's own validator expands it (``[[pos, colour], …]``),
+    so the browser gets the same colours a validated figure would send."""
+    scale = go.Heatmap(colorscale=name).colorscale
+    return [list(stop) for stop in scale]
+
+
+def _merge(dst: Props, src: Props) -> Props:
+    """Deep-merge ``src`` into ``dst`` (nested dicts merged key by key, anything else
+    replaced); ``src``'s dicts are copied, never shared."""
+    for k, v in src.items():
+        if isinstance(v, dict):
+            old = dst.get(k)
+            dst[k] = _merge(old if isinstance(old, dict) else {}, v)
+        else:
+            dst[k] = v
+    return dst
+
+
+class _Fig:
+    """A figure assembled as plain dicts: traces, one layout (pieces deep-merged), shapes and
+    annotations; ``build`` makes the ``go.Figure`` once, without validation.
+
+    (``go.Figure.add_trace`` / ``update_layout`` / ``add_shape`` validate and copy the whole
+    figure on every call: 1-2 ms each, tens of ms per chart. Nothing checks the property
+    names here any more when a figure is built: the tests re-validate every figure with
+    ``go.Figure(fig.to_plotly_json())``, as the image export does.)
+
+    Theme, margins, legend and ``uirevision`` are those shared by every chart."""
+
+    __slots__ = ("annotations", "data", "layout", "opts", "shapes")
+
+    def __init__(
+        self,
+        opts: ViewOptions,
+        chart: str,
+        x_title: str | None = None,
+        y_title: str | None = None,
+    ) -> None:
+        self.opts = opts
+        self.data: list[Props] = []
+        self.shapes: list[Props] = []
+        self.annotations: list[Props] = []
+        self.layout: Props = {
+            "paper_bgcolor": TRANSPARENT,
+            "plot_bgcolor": TRANSPARENT,
+            "margin": dict(MARGIN),
+            "legend": dict(LEGEND),
+            "uirevision": f"{chart}:{opts.symbol}",
+            "hoverlabel": {"namelength": -1},
+        }
+        if x_title is not None:
+            self.update(xaxis={"title": {"text": x_title}})
+        if y_title is not None:
+            self.update(yaxis={"title": {"text": y_title}})
+
+    def trace(self, kind: str, **props: Any) -> None:
+        self.data.append({"type": kind, **props})
+
+    def update(self, **pieces: Any) -> None:
+        _merge(self.layout, pieces)
+
+    def note(self, text: str) -> None:
+        """A centred message over the plot area (no data to show)."""
+        self.annotations.append(
+            {
+                "name": "note",
+                "text": text,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 14, "color": _fg(self.opts)},
+            }
         )
-        fig.add_annotation(
-            name=name,
-            text=label,
-            xref="x",
-            yref="paper",
-            x=price,
-            y=1.0,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            font={"size": 11, "color": _fg(opts)},
-        )
+
+    def price_line(self, name: str, price: float, label: str, vertical: bool) -> None:
+        """A dotted line across the plot at ``price`` with a small label (the mid)."""
+        fg = _fg(self.opts)
+        line = {"color": fg, "width": 1, "dash": "dot"}
+        font = {"size": 11, "color": fg}
+        if vertical:
+            self.shapes.append(
+                {
+                    "name": name,
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": price,
+                    "x1": price,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": line,
+                }
+            )
+            self.annotations.append(
+                {
+                    "name": name,
+                    "text": label,
+                    "xref": "x",
+                    "yref": "paper",
+                    "x": price,
+                    "y": 1.0,
+                    "xanchor": "left",
+                    "yanchor": "top",
+                    "showarrow": False,
+                    "font": font,
+                }
+            )
+        else:
+            self.shapes.append(
+                {
+                    "name": name,
+                    "type": "line",
+                    "xref": "paper",
+                    "yref": "y",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": price,
+                    "y1": price,
+                    "line": line,
+                }
+            )
+            self.annotations.append(
+                {
+                    "name": name,
+                    "text": label,
+                    "xref": "paper",
+                    "yref": "y",
+                    "x": 1.0,
+                    "y": price,
+                    "xanchor": "right",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": font,
+                }
+            )
+
+    def build(self) -> go.Figure:
+        layout = dict(self.layout)
+        kinds = frozenset(t["type"] for t in self.data)
+        layout["template"] = _template(_theme(self.opts), kinds)
+        if self.shapes:
+            layout["shapes"] = self.shapes
+        if self.annotations:
+            layout["annotations"] = self.annotations
+        return go.Figure({"data": self.data, "layout": layout}, _validate=False)
+
+
+#: 1-D arrays up to this long go as plain JSON numbers (cheaper to encode than base64)
+WIRE_LIST_MAX = 32
+
+
+def _wire(a: ArrayLike, decimals: int | Sequence[int]) -> NDArray[np.floating[Any]] | list[float]:
+    """``a`` as float32 (half the bytes of float64 once base64-encoded for the browser)
+    when every value still reads the same rounded to ``decimals`` decimals (what the hover
+    shows; NaN stays NaN), else as float64. 2-D: ``decimals`` per column. A short 1-D
+    array (``WIRE_LIST_MAX``) goes as a plain list, values unchanged."""
+    a64 = np.asarray(a, dtype=np.float64)
+    if a64.ndim == 1 and a64.size <= WIRE_LIST_MAX:
+        out: list[float] = a64.tolist()
+        return out
+    with np.errstate(over="ignore", invalid="ignore"):
+        a32 = a64.astype(np.float32)
+        back = a32.astype(np.float64)
+    if isinstance(decimals, int):
+        same = _same(back, a64, decimals)
     else:
-        fig.add_shape(
-            name=name,
-            type="line",
-            xref="paper",
-            yref="y",
-            x0=0,
-            x1=1,
-            y0=price,
-            y1=price,
-            line=line,
-        )
-        fig.add_annotation(
-            name=name,
-            text=label,
-            xref="paper",
-            yref="y",
-            x=1.0,
-            y=price,
-            xanchor="right",
-            yanchor="bottom",
-            showarrow=False,
-            font={"size": 11, "color": _fg(opts)},
-        )
+        cols = zip(decimals, back.T, a64.T, strict=True)
+        same = all(_same(b, x, d) for d, b, x in cols)
+    return a32 if same else a64
+
+
+def _same(a: FloatArray, b: FloatArray, decimals: int) -> bool:
+    return bool(np.array_equal(np.round(a, decimals), np.round(b, decimals), equal_nan=True))
+
+
+def _shown(a: ArrayLike, decimals: int) -> FloatArray:
+    """``a`` rounded to ``decimals`` decimals as the hover shows it (half away from zero,
+    like the browser's ``toFixed``): for values only read in the hover (and sizes far below
+    a pixel), so that ``_wire`` can send them as float32."""
+    x = np.asarray(a, dtype=np.float64)
+    scale = 10.0**decimals
+    out: FloatArray = np.sign(x) * np.floor(np.abs(x) * scale + 0.5) / scale + 0.0
+    return out
 
 
 def _venue_order(books: Sequence[VenueBook]) -> list[VenueBook]:
@@ -269,12 +402,10 @@ def _clean(a: FloatArray, sig: int = 12) -> FloatArray:
 
 def empty_figure(message: str, opts: ViewOptions) -> go.Figure:
     """A blank themed figure with ``message`` centred (nothing can be drawn yet)."""
-    fig = go.Figure()
-    _style(fig, opts, "empty")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    _note(fig, message, opts)
-    return fig
+    fig = _Fig(opts, "empty")
+    fig.update(xaxis={"visible": False}, yaxis={"visible": False})
+    fig.note(message)
+    return fig.build()
 
 
 # =============================================================================== depth
@@ -293,16 +424,25 @@ def _cum_at(px: FloatArray, sz: FloatArray, x: FloatArray, bid: bool) -> FloatAr
 
 
 def _depth_side(
-    books: Sequence[VenueBook], bid: bool, lo: float, hi: float
+    books: Sequence[VenueBook], bid: bool, lo: float, hi: float, decimals: int = 8
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Union of the books' prices within ``[lo, hi]`` (ascending) and each venue's
-    cumulative size and notional at those prices, ``[venue, price]``."""
+    cumulative size and notional at those prices, ``[venue, price]``.
+
+    Beyond ``DEPTH_POINTS`` prices the curves are sampled at evenly spaced prices from the
+    deepest level in range to the touch, rounded to ``decimals`` (the prices the hover
+    shows: the size read there is the size at that very price)."""
     sides = []
     for b in books:
         px, sz = (b.bid_px, b.bid_sz) if bid else (b.ask_px, b.ask_sz)
         keep = (px >= lo) & (px <= hi)
         sides.append((px[keep], sz[keep]))
     x = np.unique(np.concatenate([p for p, _ in sides])) if sides else np.empty(0)
+    if x.size > DEPTH_POINTS:
+        # thousands of levels: sample (bytes per refresh stay small; the shape does not
+        # change); the ends stay the deepest level in range and the touch
+        inner = np.round(np.linspace(x[0], x[-1], DEPTH_POINTS)[1:-1], decimals)
+        x = np.unique(np.concatenate(([x[0]], inner, [x[-1]])))
     size = np.zeros((len(books), x.size))
     notional = np.zeros((len(books), x.size))
     for i, (px, sz) in enumerate(sides):
@@ -320,11 +460,15 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     Bids are drawn from the lowest price in range up to the best bid (a bid's cumulative
     size at price p is everything bid at p or higher); asks from the best ask up. Without a
     mid the range is taken around the touch of the side that exists.
+
+    The hover is unified along x: each venue's cumulative size, then the total's size and
+    notional (``customdata``, on the total traces only). Arrays go to the browser as
+    float32 where that reads the same at the hover's decimals (``_wire``); all traces of
+    a side share one x array.
     """
     base, quote = snap.symbol, snap.quote
-    fig = go.Figure()
-    _style(fig, opts, "depth", f"price ({quote})", f"cumulative size ({base})")
-    fig.update_layout(hovermode="x unified")
+    fig = _Fig(opts, "depth", f"price ({quote})", f"cumulative size ({base})")
+    fig.update(hovermode="x unified")
     books = _venue_order(selected_books(snap, opts))
     ref = _reference(snap)
     r = opts.range_pct / 100.0
@@ -333,53 +477,50 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     any_level = False
     for bid, total_name, color in ((True, "bids", BID_COLOR), (False, "asks", ASK_COLOR)):
         x, size, notional = (
-            _depth_side(books, bid, lo, hi)
+            _depth_side(books, bid, lo, hi, d)
             if math.isfinite(ref)
             else (np.empty(0), np.zeros((len(books), 0)), np.zeros((len(books), 0)))
         )
         any_level = any_level or x.size > 0
         shape = "vh" if bid else "hv"
         word = "bids ≥" if bid else "asks ≤"
+        xw = _wire(x, d)
         for i, b in enumerate(books):
             v = str(b.venue)
-            fig.add_trace(
-                go.Scatter(
-                    name=v,
-                    uid=f"depth-{total_name}-{v}",
-                    legendgroup=v,
-                    showlegend=bid,
-                    x=x,
-                    y=size[i],
-                    customdata=notional[i],
-                    stackgroup=total_name,
-                    mode="lines",
-                    line={"shape": shape, "width": 0.5, "color": VENUE_COLORS[b.venue]},
-                    fillcolor=_rgba(VENUE_COLORS[b.venue], 0.6),
-                    hovertemplate=f"{v} {word} %{{x:,.{d}f}}: %{{y:,.4f}} {base}"
-                    f" · %{{customdata:,.0f}} {quote}<extra></extra>",
-                )
-            )
-        fig.add_trace(
-            go.Scatter(
-                name=total_name,
-                uid=f"depth-{total_name}",
-                x=x,
-                y=size.sum(axis=0),
-                customdata=notional.sum(axis=0),
+            fig.trace(
+                "scatter",
+                name=v,
+                uid=f"depth-{total_name}-{v}",
+                legendgroup=v,
+                showlegend=bid,
+                x=xw,
+                y=_wire(_shown(size[i], 4), 4),
+                stackgroup=total_name,
                 mode="lines",
-                line={"shape": shape, "width": 2, "color": color},
-                hovertemplate=f"<b>all {word} %{{x:,.{d}f}}</b>: %{{y:,.4f}} {base}"
-                f" · %{{customdata:,.0f}} {quote}<extra></extra>",
+                line={"shape": shape, "width": 0.5, "color": VENUE_COLORS[b.venue]},
+                fillcolor=_rgba(VENUE_COLORS[b.venue], 0.6),
+                hovertemplate=f"{v} {word} %{{x:,.{d}f}}: %{{y:,.4f}} {base}<extra></extra>",
             )
+        fig.trace(
+            "scatter",
+            name=total_name,
+            uid=f"depth-{total_name}",
+            x=xw,
+            y=_wire(_shown(size.sum(axis=0), 4), 4),
+            customdata=_wire(notional.sum(axis=0), 0),
+            mode="lines",
+            line={"shape": shape, "width": 2, "color": color},
+            hovertemplate=f"<b>all {word} %{{x:,.{d}f}}</b>: %{{y:,.4f}} {base}"
+            f" · %{{customdata:,.0f}} {quote}<extra></extra>",
         )
     if math.isfinite(ref):
-        fig.update_xaxes(range=[lo, hi])
+        fig.update(xaxis={"range": [lo, hi]})
     if math.isfinite(snap.consolidated.mid):
         mid = snap.consolidated.mid
-        _price_line(fig, "mid", mid, f"mid {fmt_price(mid, mid)}", opts, vertical=True)
+        fig.price_line("mid", mid, f"mid {fmt_price(mid, mid)}", vertical=True)
     if not any_level:
-        _note(fig, "no liquidity from the selected venues in range", opts)
-    return fig
+        fig.note("no liquidity from the selected venues in range")
+    return fig.build()
 
 
 # =============================================================================== heatmap
@@ -612,12 +753,8 @@ def heatmap_figure(
     grid = _grid(grid_step)
     data = heatmap_data(window, trades, opts, grid, quote=quote)
     base = opts.symbol
-    fig = go.Figure()
-    _style(fig, opts, "heatmap", "time (UTC)", f"price ({quote})" if quote else "price")
+    fig = _Fig(opts, "heatmap", "time (UTC)", f"price ({quote})" if quote else "price")
     z = np.array(data.z_rows, dtype=np.float64).reshape(len(data.times), len(data.y_prices))
-    # an object array: plotly neither walks it value by value (seconds for an hour of rows)
-    # nor sends it as a base64 typed array (which a Patch could not extend): plain lists
-    z_obj = z.astype(object)
     finite = z[np.isfinite(z)]
     p99 = float(np.percentile(finite, 99)) if finite.size else 0.0
     zmax = float(_clean(np.array([p99 / opts.heat_intensity]), 7)[0]) if p99 > 0 else 1.0
@@ -638,82 +775,78 @@ def heatmap_figure(
             "ticktext": ticktext,
         }
         z_hover = "log₁₀(1+size) %{z:.3f}"
-    fig.add_trace(
-        go.Heatmap(
-            name="liquidity",
-            uid="heat-liquidity",
-            x=data.times,
-            y=data.y_prices,
-            z=z_obj,
-            transpose=True,
-            zmin=0.0,
-            zmax=zmax,
-            zauto=False,
-            colorscale=HEAT_COLORSCALE,
-            colorbar=colorbar,
-            hoverongaps=False,
-            hovertemplate=f"%{{x|%H:%M:%S}} UTC<br>price %{{y:,.{d}f}}{half}<br>{z_hover}"
-            "<extra></extra>",
-        )
+    fig.trace(
+        "heatmap",
+        name="liquidity",
+        uid="heat-liquidity",
+        x=data.times,
+        y=data.y_prices,
+        z=data.z_rows,  # plain lists, not a base64 typed array: a Patch extends them
+        transpose=True,
+        zmin=0.0,
+        zmax=zmax,
+        zauto=False,
+        colorscale=_colorscale(HEAT_COLORSCALE),
+        colorbar=colorbar,
+        hoverongaps=False,
+        hovertemplate=f"%{{x|%H:%M:%S}} UTC<br>price %{{y:,.{d}f}}{half}<br>{z_hover}"
+        "<extra></extra>",
     )
     for name, ys, color in (
         ("best bid", data.best_bid, BID_COLOR),
         ("best ask", data.best_ask, ASK_COLOR),
     ):
-        fig.add_trace(
-            go.Scatter(
-                name=name,
-                uid=f"heat-{name.replace(' ', '-')}",
-                x=data.times,
-                y=ys,
-                mode="lines+markers",  # a second alone between gaps still shows
-                connectgaps=False,
-                line={"color": color, "width": 1.5, "shape": "hvh"},  # steps between seconds
-                marker={"color": color, "size": 3},
-                hovertemplate=f"{name} %{{y:,.{d}f}}<extra></extra>",
-            )
-        )
-    fig.add_trace(
-        go.Scatter(
-            name="trades",
-            uid="heat-trades",
-            x=data.trade_x,
-            y=data.trade_y,
-            text=data.trade_text,
-            mode="markers",
-            marker={
-                "size": data.trade_size,
-                "sizemode": "diameter",
-                "color": data.trade_color,
-                "opacity": 0.8,
-                "line": {"width": 1, "color": _fg(opts)},
-            },
-            hovertemplate="%{x|%H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
-        )
-    )
-    fig.add_trace(
-        go.Heatmap(
-            name="not recorded",
-            uid="heat-gaps",
+        fig.trace(
+            "scatter",
+            name=name,
+            uid=f"heat-{name.replace(' ', '-')}",
             x=data.times,
-            y=list(data.y_edges) if data.y_edges else [],
-            z=data.gap_rows,
-            transpose=True,
-            zmin=0.0,
-            zmax=1.0,
-            colorscale=[[0.0, GAP_COLOR], [1.0, GAP_COLOR]],
-            showscale=False,
-            showlegend=True,
-            hoverongaps=False,
-            hovertemplate="%{x|%H:%M:%S} UTC: not recorded<extra></extra>",
+            y=ys,
+            mode="lines+markers",  # a second alone between gaps still shows
+            connectgaps=False,
+            line={"color": color, "width": 1.5, "shape": "hvh"},  # steps between seconds
+            marker={"color": color, "size": 3},
+            hovertemplate=f"{name} %{{y:,.{d}f}}<extra></extra>",
         )
+    fig.trace(
+        "scatter",
+        name="trades",
+        uid="heat-trades",
+        x=data.trade_x,
+        y=data.trade_y,
+        text=data.trade_text,
+        mode="markers",
+        marker={
+            "size": data.trade_size,
+            "sizemode": "diameter",
+            "color": data.trade_color,
+            "opacity": 0.8,
+            "line": {"width": 1, "color": _fg(opts)},
+        },
+        hovertemplate="%{x|%H:%M:%S.%L} UTC<br>%{text}<extra></extra>",
     )
-    fig.update_xaxes(type="date")
+    fig.trace(
+        "heatmap",
+        name="not recorded",
+        uid="heat-gaps",
+        x=data.times,
+        y=list(data.y_edges) if data.y_edges else [],
+        z=data.gap_rows,
+        transpose=True,
+        zmin=0.0,
+        zmax=1.0,
+        colorscale=[[0.0, GAP_COLOR], [1.0, GAP_COLOR]],
+        showscale=False,
+        showlegend=True,
+        hoverongaps=False,
+        hovertemplate="%{x|%H:%M:%S} UTC: not recorded<extra></extra>",
+    )
+    fig.update(xaxis={"type": "date"})
     if data.y_edges:
-        fig.update_yaxes(range=list(data.y_edges))
+        fig.update(yaxis={"range": list(data.y_edges)})
     if not data.times or not data.y_prices:
-        _note(fig, "no liquidity history yet", opts)
-    return fig
+        fig.note("no liquidity history yet")
+    return fig.build()
 
 
 def heatmap_patch(
@@ -782,8 +915,7 @@ def breakdown_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     the selected venues' total on that side."""
     c = snap.consolidated
     base, quote = snap.symbol, snap.quote
-    fig = go.Figure()
-    _style(fig, opts, "breakdown", f"notional within ±{c.window_pct:g} % of mid ({quote})", "side")
+    fig = _Fig(opts, "breakdown", f"notional within ±{c.window_pct:g} % of mid ({quote})", "side")
     rows = _selected_rows(snap, opts)
     idx = [i for _, i in rows]
     bid_not = np.asarray(c.venue_bid_notional, np.float64)[idx]
@@ -793,27 +925,35 @@ def breakdown_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     bid_share, ask_share = _shares(bid_not), _shares(ask_not)
     for k, (v, _) in enumerate(rows):
         shares = [float(bid_share[k]), float(ask_share[k])]
-        fig.add_trace(
-            go.Bar(
-                name=str(v),
-                uid=f"breakdown-{v}",
-                orientation="h",
-                y=["bids", "asks"],
-                x=[float(bid_not[k]), float(ask_not[k])],
-                marker={"color": VENUE_COLORS[v]},
-                text=[f"{s:.1f} %" if math.isfinite(s) else "" for s in shares],
-                textposition="inside",
-                insidetextanchor="middle",
-                customdata=[[shares[0], float(bid_sz[k])], [shares[1], float(ask_sz[k])]],
-                hovertemplate=f"{v} %{{y}}: %{{x:,.0f}} {quote} · %{{customdata[1]:,.4f}} {base}"
-                " · %{customdata[0]:.1f} %<extra></extra>",
-            )
+        fig.trace(
+            "bar",
+            name=str(v),
+            uid=f"breakdown-{v}",
+            orientation="h",
+            y=["bids", "asks"],
+            x=[float(bid_not[k]), float(ask_not[k])],
+            marker={"color": VENUE_COLORS[v]},
+            text=[f"{s:.1f} %" if math.isfinite(s) else "" for s in shares],
+            textposition="inside",
+            insidetextanchor="middle",
+            customdata=[[shares[0], float(bid_sz[k])], [shares[1], float(ask_sz[k])]],
+            hovertemplate=f"{v} %{{y}}: %{{x:,.0f}} {quote} · %{{customdata[1]:,.4f}} {base}"
+            " · %{customdata[0]:.1f} %<extra></extra>",
         )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(categoryorder="array", categoryarray=["bids", "asks"])
+    fig.update(barmode="stack", yaxis={"categoryorder": "array", "categoryarray": ["bids", "asks"]})
     if not rows or not (np.nansum(bid_not) > 0 or np.nansum(ask_not) > 0):
-        _note(fig, "no liquidity from the selected venues", opts)
-    return fig
+        fig.note("no liquidity from the selected venues")
+    return fig.build()
+
+
+#: the two panels of the bands chart (what ``make_subplots(1, 2, shared_yaxes=True,
+#: horizontal_spacing=0.04)`` lays out): bids left on x/y, asks right on x2/y2 (y2 follows y)
+_BANDS_AXES: Props = {
+    "xaxis": {"anchor": "y", "domain": [0.0, 0.48]},
+    "yaxis": {"anchor": "x", "domain": [0.0, 1.0]},
+    "xaxis2": {"anchor": "y2", "domain": [0.52, 1.0]},
+    "yaxis2": {"anchor": "x2", "domain": [0.0, 1.0], "matches": "y", "showticklabels": False},
+}
 
 
 def bands_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
@@ -823,8 +963,8 @@ def bands_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     c = snap.consolidated
     bands = c.bands
     base, quote = snap.symbol, snap.quote
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04)
-    _style(fig, opts, "bands")
+    fig = _Fig(opts, "bands")
+    fig.update(**_BANDS_AXES)
     labels = [f"±{p:g} %" for p in bands.pct]
     rows = _selected_rows(snap, opts)
     for col, (side, notional, size) in enumerate(
@@ -834,42 +974,45 @@ def bands_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
         ),
         start=1,
     ):
+        axis = "" if col == 1 else str(col)
         for v, i in rows:
-            fig.add_trace(
-                go.Bar(
-                    name=str(v),
-                    uid=f"bands-{side}-{v}",
-                    legendgroup=str(v),
-                    showlegend=col == 1,
-                    x=labels,
-                    y=np.asarray(notional[i], np.float64),
-                    customdata=np.asarray(size[i], np.float64),
-                    marker={"color": VENUE_COLORS[v]},
-                    hovertemplate=f"{v} {side} within %{{x}}: %{{y:,.0f}} {quote}"
-                    f" · %{{customdata:,.4f}} {base}<extra></extra>",
-                ),
-                row=1,
-                col=col,
+            fig.trace(
+                "bar",
+                name=str(v),
+                uid=f"bands-{side}-{v}",
+                legendgroup=str(v),
+                showlegend=col == 1,
+                x=labels,
+                y=_wire(notional[i], 0),
+                customdata=_wire(_shown(size[i], 4), 4),
+                marker={"color": VENUE_COLORS[v]},
+                hovertemplate=f"{v} {side} within %{{x}}: %{{y:,.0f}} {quote}"
+                f" · %{{customdata:,.4f}} {base}<extra></extra>",
+                xaxis=f"x{axis}",
+                yaxis=f"y{axis}",
             )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title_text="bids within the band around the mid", row=1, col=1)
-    fig.update_xaxes(title_text="asks within the band around the mid", row=1, col=2)
-    fig.update_yaxes(title_text=f"notional ({quote})", row=1, col=1)
+    fig.update(
+        barmode="stack",
+        xaxis={"title": {"text": "bids within the band around the mid"}},
+        xaxis2={"title": {"text": "asks within the band around the mid"}},
+        yaxis={"title": {"text": f"notional ({quote})"}},
+    )
     if not math.isfinite(c.mid):
-        _note(fig, "no mid: bands need both sides of the book", opts)
-    return fig
+        fig.note("no mid: bands need both sides of the book")
+    return fig.build()
 
 
 def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     """The dominant venue across the book: per display bucket within ±``range_pct`` % of
     the mid, a bar in the colour of the selected venue with the largest bid+ask notional
     there (ties: the first venue of the snapshot), as high as its share of the bucket's
-    notional; one trace per selected venue (``Venue`` order), x = bucket centre."""
+    notional; one trace per selected venue (``Venue`` order), x = bucket centre.
+
+    Bar width is one number when every bucket is as wide (a fixed grid), else per bar;
+    prices and notionals go as float32 where that reads the same (``_wire``)."""
     base, quote = snap.symbol, snap.quote
-    fig = go.Figure()
-    _style(fig, opts, "dominance", f"price ({quote})", "dominant venue's share (%)")
-    fig.update_layout(barmode="overlay", bargap=0)
-    fig.update_yaxes(range=[0, 100])
+    fig = _Fig(opts, "dominance", f"price ({quote})", "dominant venue's share (%)")
+    fig.update(barmode="overlay", bargap=0, yaxis={"range": [0, 100]})
     books = selected_books(snap, opts)
     ref = _reference(snap)
     grid, m = snap.consolidated.buckets.grid, opts.bucket_mult
@@ -887,6 +1030,8 @@ def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     notional = db.bid_notional + db.ask_notional
     total = notional.sum(axis=0)
     centre, lower, upper = _clean(db.center), _clean(db.lower), _clean(db.upper)
+    width = upper - lower
+    shown, shown_total = _shown(notional, 0), _shown(total, 0)  # hover: whole quote units
     d = price_decimals(ref)
     for v in Venue:
         if v not in db.venues:
@@ -894,28 +1039,29 @@ def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
         row = db.venues.index(v)
         sel = np.flatnonzero(dom == row)
         share = _clean(notional[row, sel] / total[sel] * 100.0, 6)
-        fig.add_trace(
-            go.Bar(
-                name=str(v),
-                uid=f"dominance-{v}",
-                x=centre[sel],
-                y=share,
-                width=upper[sel] - lower[sel],
-                marker={"color": VENUE_COLORS[v], "line": {"width": 0}},
-                customdata=np.column_stack(
-                    (lower[sel], upper[sel], notional[row, sel], total[sel])
-                ),
-                hovertemplate=f"%{{customdata[0]:,.{d}f}}–%{{customdata[1]:,.{d}f}}: {v}"
-                f" %{{y:.1f}} %<br>%{{customdata[2]:,.0f}} of %{{customdata[3]:,.0f}} {quote}"
-                "<extra></extra>",
-            )
+        w = width[sel]
+        fig.trace(
+            "bar",
+            name=str(v),
+            uid=f"dominance-{v}",
+            x=_wire(centre[sel], d),
+            y=share.tolist(),  # 6 digits: shorter as JSON numbers than base64
+            width=float(w[0]) if w.size and (w == w[0]).all() else w,
+            marker={"color": VENUE_COLORS[v], "line": {"width": 0}},
+            customdata=_wire(
+                np.column_stack((lower[sel], upper[sel], shown[row, sel], shown_total[sel])),
+                (d, d, 0, 0),
+            ),
+            hovertemplate=f"%{{customdata[0]:,.{d}f}}–%{{customdata[1]:,.{d}f}}: {v}"
+            f" %{{y:.1f}} %<br>%{{customdata[2]:,.0f}} of %{{customdata[3]:,.0f}} {quote}"
+            "<extra></extra>",
         )
     if math.isfinite(snap.consolidated.mid):
         mid = snap.consolidated.mid
-        _price_line(fig, "mid", mid, f"mid {fmt_price(mid, mid)}", opts, vertical=True)
+        fig.price_line("mid", mid, f"mid {fmt_price(mid, mid)}", vertical=True)
     if not (dom >= 0).any():
-        _note(fig, f"no {base} liquidity from the selected venues in range", opts)
-    return fig
+        fig.note(f"no {base} liquidity from the selected venues in range")
+    return fig.build()
 
 
 # =============================================================================== profile
@@ -937,15 +1083,13 @@ def profile_figure(
     "mid") is marked when given.
     """
     base = opts.symbol
-    fig = go.Figure()
-    _style(
-        fig,
+    fig = _Fig(
         opts,
         "profile",
         f"volume ({base}): ← taker sells | taker buys →",
         f"price ({quote})" if quote else "price",
     )
-    fig.update_layout(barmode="relative", bargap=0.05)
+    fig.update(barmode="relative", bargap=0.05)
     rows = [i for i, v in enumerate(profile.venues) if v in opts.venues]
     buy_v = np.asarray(profile.buy_by_venue, np.float64)[rows]
     sell_v = np.asarray(profile.sell_by_venue, np.float64)[rows]
@@ -980,20 +1124,19 @@ def profile_figure(
             for k in chosen:
                 v = profile.venues[rows[k]]
                 vals = (buy_v[k] if sign > 0 else sell_v[k]) * sign + 0.0  # no -0.0
-                fig.add_trace(
-                    go.Bar(
-                        name=str(v),
-                        uid=f"profile-{side}-{v}",
-                        legendgroup=str(v),
-                        showlegend=side == "buy",
-                        orientation="h",
-                        y=centre,
-                        x=vals,
-                        width=w,
-                        marker={"color": VENUE_COLORS[v], "line": {"width": 0}},
-                        customdata=custom(buy_v[k], sell_v[k], count_v[k], notional_v[k]),
-                        hovertemplate=f"{v}<br>{hover}<extra></extra>",
-                    )
+                fig.trace(
+                    "bar",
+                    name=str(v),
+                    uid=f"profile-{side}-{v}",
+                    legendgroup=str(v),
+                    showlegend=side == "buy",
+                    orientation="h",
+                    y=centre,
+                    x=vals,
+                    width=w,
+                    marker={"color": VENUE_COLORS[v], "line": {"width": 0}},
+                    customdata=custom(buy_v[k], sell_v[k], count_v[k], notional_v[k]),
+                    hovertemplate=f"{v}<br>{hover}<extra></extra>",
                 )
     else:
         cd = custom(buy_v.sum(0), sell_v.sum(0), count_v.sum(0), notional_v.sum(0))
@@ -1001,75 +1144,82 @@ def profile_figure(
             ("buy", 1.0, buy_v.sum(0), BID_COLOR),
             ("sell", -1.0, sell_v.sum(0), ASK_COLOR),
         ):
-            fig.add_trace(
-                go.Bar(
-                    name=side,
-                    uid=f"profile-{side}",
-                    orientation="h",
-                    y=centre,
-                    x=sign * vals + 0.0,  # + 0.0: no -0.0
-                    width=w,
-                    marker={"color": color, "line": {"width": 0}},
-                    customdata=cd,
-                    hovertemplate=f"{hover}<extra></extra>",
-                )
+            fig.trace(
+                "bar",
+                name=side,
+                uid=f"profile-{side}",
+                orientation="h",
+                y=centre,
+                x=sign * vals + 0.0,  # + 0.0: no -0.0
+                width=w,
+                marker={"color": color, "line": {"width": 0}},
+                customdata=cd,
+                hovertemplate=f"{hover}<extra></extra>",
             )
     poc, va_low, va_high = _poc_and_va(profile, rows, index, lower, buy_v, sell_v)
     if poc is not None and va_low is not None and va_high is not None:
-        fig.add_shape(
-            name="value area",
-            type="rect",
-            xref="paper",
-            yref="y",
-            x0=0,
-            x1=1,
-            y0=va_low,
-            y1=va_high,
-            fillcolor=_rgba("#9E9E9E", 0.15),
-            line={"width": 0},
-            layer="below",
+        fig.shapes.append(
+            {
+                "name": "value area",
+                "type": "rect",
+                "xref": "paper",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": va_low,
+                "y1": va_high,
+                "fillcolor": _rgba("#9E9E9E", 0.15),
+                "line": {"width": 0},
+                "layer": "below",
+            }
         )
-        fig.add_annotation(
-            name="value area",
-            text=f"VA {VALUE_AREA * 100:.0f} %",
-            xref="paper",
-            yref="y",
-            x=1.0,
-            y=va_high,
-            xanchor="right",
-            yanchor="top",
-            showarrow=False,
-            font={"size": 11, "color": _fg(opts)},
+        fig.annotations.append(
+            {
+                "name": "value area",
+                "text": f"VA {VALUE_AREA * 100:.0f} %",
+                "xref": "paper",
+                "yref": "y",
+                "x": 1.0,
+                "y": va_high,
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+                "font": {"size": 11, "color": _fg(opts)},
+            }
         )
         poc_mid = float(_clean(np.array([poc + w / 2.0]))[0])
-        fig.add_shape(
-            name="poc",
-            type="line",
-            xref="paper",
-            yref="y",
-            x0=0,
-            x1=1,
-            y0=poc_mid,
-            y1=poc_mid,
-            line={"color": "#FFB000", "width": 2, "dash": "dash"},
+        fig.shapes.append(
+            {
+                "name": "poc",
+                "type": "line",
+                "xref": "paper",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": poc_mid,
+                "y1": poc_mid,
+                "line": {"color": "#FFB000", "width": 2, "dash": "dash"},
+            }
         )
-        fig.add_annotation(
-            name="poc",
-            text=f"POC {fmt_price(poc, ref)}",
-            xref="paper",
-            yref="y",
-            x=0.0,
-            y=poc_mid,
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            font={"size": 11, "color": "#FFB000"},
+        fig.annotations.append(
+            {
+                "name": "poc",
+                "text": f"POC {fmt_price(poc, ref)}",
+                "xref": "paper",
+                "yref": "y",
+                "x": 0.0,
+                "y": poc_mid,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 11, "color": "#FFB000"},
+            }
         )
     if mid is not None and math.isfinite(mid):
-        _price_line(fig, "mid", mid, f"mid {fmt_price(mid, mid)}", opts, vertical=False)
+        fig.price_line("mid", mid, f"mid {fmt_price(mid, mid)}", vertical=False)
     if not keep.any():
-        _note(fig, "no trades from the selected venues this session", opts)
-    return fig
+        fig.note("no trades from the selected venues this session")
+    return fig.build()
 
 
 def _poc_and_va(

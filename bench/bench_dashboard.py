@@ -1,0 +1,218 @@
+"""Dashboard cost per refresh, first paint, and browser memory over time.
+
+    python -m bench.bench_dashboard [--refreshes 60] [--browser-minutes 2] [--no-browser]
+
+Server side: the real provider on the emulator (7 venues, BTC and ETH), its BTC heatmap
+history filled for a whole hour, and the page's tick callbacks (panels, venue chips,
+execution cost, heatmap) called once per second as the browser would, each output turned
+into the JSON Dash sends. Printed: server time per refresh (median, p95), bytes per refresh,
+and the first full heatmap draw (60 minutes x the buckets of the view).
+
+Browser side (Debian's chromium through Playwright): time from navigation to every chart
+drawn with data, then the JS heap every 30 s while the page refreshes for
+``--browser-minutes`` (30 for the README figure) and its slope.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import plotly.io as pio
+from dash._utils import to_json
+
+from dashboard.app import create_app
+from dashboard.view import ViewOptions, to_query
+from provider.config import build_config
+from provider.emulator.server import EmulatorThread
+from provider.models import Venue
+from provider.service import Endpoint, Provider
+
+TICK_CALLBACKS = ("stats.children", "venue-toggle", "exec-table.children", "heatmap.figure")
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))]
+
+
+def start() -> tuple[EmulatorThread, Provider]:
+    emu = EmulatorThread(seed=21)
+    eps = emu.start()
+    cfg = build_config(("BTC", "ETH"), tuple(Venue), source="SIMULATED MARKET")
+    p = Provider(cfg, endpoints={v: Endpoint(e.ws, e.rest) for v, e in eps.items()}).start()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        s = p.snapshot("BTC")
+        if s and len(s.consolidated.venues) == len(Venue):
+            break
+        time.sleep(0.5)
+    return emu, p
+
+
+def fill_history(p: Provider, symbol: str = "BTC") -> None:
+    """Record the hour before now from the current consolidated buckets (with noise)."""
+    eng = p._engines[symbol]
+    snap = p.snapshot(symbol)
+    assert snap is not None
+    b = snap.consolidated.buckets
+    rng = np.random.default_rng(1)
+    base = np.zeros((len(eng.venues), b.lower.size))
+    for i, v in enumerate(snap.consolidated.venues):
+        base[eng.venues.index(v)] = b.bid_size[i] + b.ask_size[i]
+    now = int(time.time())
+    with eng.history_lock:
+        for t in range(now - 3599, now - 5):
+            noise = rng.lognormal(0.0, 0.3, base.shape)
+            eng.history.record(
+                float(t), b.first, base * noise, snap.consolidated.best_bid,
+                snap.consolidated.best_ask, snap.consolidated.mid,
+            )  # fmt: skip
+
+
+def server_bench(p: Provider, refreshes: int) -> dict[str, Any]:
+    app = create_app(p)
+    fns = {}
+    for key, spec in app.callback_map.items():
+        for name in TICK_CALLBACKS:
+            if name in key:
+                fns[name] = spec["callback"].__wrapped__
+    view = ViewOptions(symbol="BTC", venues=tuple(Venue), range_pct=2.0, heat_minutes=60)
+    store = {"q": to_query(view)}
+    heat_state = None
+    t0 = time.perf_counter()
+    fig, heat_state = fns["heatmap.figure"](0, store, None)
+    first_ms = (time.perf_counter() - t0) * 1000
+    first_json = pio.to_json(fig, validate=False)
+    n_rows = len(fig.data[0].z) if fig.data and fig.data[0].z is not None else 0
+    n_cols = len(fig.data[0].z[0]) if n_rows else 0
+    times: list[float] = []
+    sizes: list[int] = []
+    for n in range(1, refreshes + 1):
+        time.sleep(max(0.0, 1.0 - (time.perf_counter() - t0) % 1.0))
+        start = time.perf_counter()
+        outs = [
+            fns["stats.children"](n, store),
+            fns["venue-toggle"](n, store),
+            fns["exec-table.children"](n, "1", "buy", "base", store),
+        ]
+        try:
+            outs.append(fns["heatmap.figure"](n, store, heat_state))
+            heat_state = outs[-1][1]
+        except Exception as exc:  # PreventUpdate: nothing new this second
+            if type(exc).__name__ != "PreventUpdate":
+                raise
+        body = to_json(outs)  # what Dash sends (plotly's encoder; numpy as base64)
+        times.append((time.perf_counter() - start) * 1000)
+        sizes.append(len(body))
+    return {
+        "refreshes": refreshes,
+        "server_ms_median": statistics.median(times),
+        "server_ms_p95": _pct(times, 0.95),
+        "bytes_median": statistics.median(sizes),
+        "bytes_p95": _pct(sizes, 0.95),
+        "first_heatmap_ms": first_ms,
+        "first_heatmap_bytes": len(first_json),
+        "heatmap_cells": (n_rows, n_cols),
+        "consolidation": p.statistics(),
+    }
+
+
+def browser_bench(p: Provider, minutes: float) -> dict[str, Any]:
+    from werkzeug.serving import make_server
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    app = create_app(p)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_port}/?range=2&heat=60&refresh=1000"
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, Any] = {}
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--enable-precise-memory-info"]
+        )
+        page = b.new_page(viewport={"width": 1600, "height": 1000})
+        t0 = time.perf_counter()
+        page.goto(url)
+        page.wait_for_function(
+            """() => ['heatmap','depth','profile','breakdown','bands','dominance'].every(id => {
+                const g = document.querySelector('#' + id + ' .js-plotly-plot');
+                return g && g.data && g.data.length > 0 && g.data.some(t => (t.x || t.z || []).length > 0);
+            })""",
+            timeout=60_000,
+        )
+        out["first_paint_s"] = time.perf_counter() - t0
+        samples = []
+        end = time.time() + minutes * 60
+        while True:
+            heap = page.evaluate("() => performance.memory.usedJSHeapSize")
+            samples.append((time.time(), heap / 2**20))
+            if time.time() >= end:
+                break
+            time.sleep(min(30.0, max(0.0, end - time.time())))
+        b.close()
+    srv.shutdown()
+    out["heap_mb"] = samples
+    if len(samples) >= 3:
+        half = samples[len(samples) // 3 :]  # after warm-up
+        ts = np.array([s[0] for s in half]) - half[0][0]
+        ys = np.array([s[1] for s in half])
+        out["heap_slope_mb_per_10min"] = (
+            float(np.polyfit(ts, ys, 1)[0] * 600) if ts[-1] > 0 else 0.0
+        )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--refreshes", type=int, default=60)
+    ap.add_argument("--browser-minutes", type=float, default=2.0)
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args()
+    emu, p = start()
+    try:
+        fill_history(p)
+        r = server_bench(p, args.refreshes)
+        print(
+            f"server time per refresh (panels + chips + execution + heatmap patch, JSON included):"
+            f" median {r['server_ms_median']:.1f} ms, p95 {r['server_ms_p95']:.1f} ms"
+            f" over {r['refreshes']} refreshes"
+        )
+        print(
+            f"bytes per refresh: median {r['bytes_median'] / 1024:.1f} KB, p95 {r['bytes_p95'] / 1024:.1f} KB"
+        )
+        rows, cols = r["heatmap_cells"]
+        print(
+            f"first heatmap draw ({rows} s x {cols} buckets): {r['first_heatmap_ms']:.0f} ms,"
+            f" {r['first_heatmap_bytes'] / 2**20:.2f} MB of JSON"
+        )
+        st = r["consolidation"]
+        print(
+            f"consolidation meanwhile: avg {st.consolidation_ms_avg:.2f} ms, p99 {st.consolidation_ms_p99:.2f} ms per symbol"
+        )
+        if not args.no_browser:
+            br = browser_bench(p, args.browser_minutes)
+            print(f"time to first paint (every chart drawn with data): {br['first_paint_s']:.2f} s")
+            heap = br["heap_mb"]
+            print(
+                "browser JS heap (MB): "
+                + ", ".join(f"{(t - heap[0][0]) / 60:.1f}min {m:.1f}" for t, m in heap)
+            )
+            if "heap_slope_mb_per_10min" in br:
+                print(
+                    f"heap slope after warm-up: {br['heap_slope_mb_per_10min']:+.2f} MB per 10 min"
+                )
+    finally:
+        p.stop()
+        emu.stop()
+
+
+if __name__ == "__main__":
+    main()
