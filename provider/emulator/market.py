@@ -27,8 +27,8 @@ class SymbolSpec:
 
     base: str
     start: float
-    calm_bps_per_s: float = 2.0  # latent volatility, calm regime (bps per sqrt(second))
-    fast_bps_per_s: float = 12.0
+    calm_bps_per_s: float = 1.0  # latent volatility, calm regime (bps per sqrt(second))
+    fast_bps_per_s: float = 5.0
     trade_size: float = 0.05  # median trade size in base units
 
 
