@@ -74,7 +74,13 @@ def _num(x: float, ref: float | None = None) -> str:
 
 
 def ladder(rows: list[tables.LadderRow], opts: ViewOptions) -> html.Table | html.Div:
-    """Price | bids | asks | each venue's share of the bucket as a stacked bar | top venue."""
+    """Price | bids | asks | each venue's share of the bucket as a stacked bar | top venue.
+
+    Light on the wire (it is sent every refresh): the stacked bar is one cell whose inline
+    style only holds each venue's cumulative end (``--m-<venue>``, % of the biggest
+    bucket, ``Venue`` order); ``assets/cob.css`` (``.cob-mixg``) draws it as one gradient
+    in the venue colours (``VENUE_COLORS``). The top venue's colour is a class
+    (``vc-<venue>``)."""
     if not rows:
         return html.Div("no levels", className="text-body-secondary p-2")
     totals = [max(r.bid, 0.0) + max(r.ask, 0.0) for r in rows if not math.isnan(r.bid + r.ask)]
@@ -95,23 +101,28 @@ def ladder(rows: list[tables.LadderRow], opts: ViewOptions) -> html.Table | html
     for r in rows:
         side = "ask" if r.ask > 0 and not r.bid > 0 else ("bid" if r.bid > 0 else "")
         total = sum(s for _, s in r.venues if not math.isnan(s))
-        segs = []
+        mix: dict[str, str] = {}
+        end = 0.0
         for v, s in r.venues:
             if s > 0 and total > 0:
-                w = 100.0 * s / biggest
-                segs.append(html.Span(style={"width": f"{w:.1f}%", "background": VENUE_COLORS[v]}))
+                end += 100.0 * s / biggest
+                mix[f"--m-{v.value}"] = f"{end:.1f}%"
         detail = " · ".join(f"{v.value} {tables.fmt_size(s)}" for v, s in r.venues if s > 0)
+        top = (
+            html.Td(r.dominant.value[:4], className=f"vc-{r.dominant.value}")
+            if r.dominant
+            else html.Td("")
+        )
         body.append(
             html.Tr(
                 [
                     html.Td(tables.fmt_price(r.price, ref), className="px"),
                     html.Td(_num(r.bid)),
                     html.Td(_num(r.ask)),
-                    html.Td(html.Div(segs, className="cob-mix"), className="mixcell"),
-                    html.Td(
-                        r.dominant.value[:4] if r.dominant else "",
-                        style={"color": VENUE_COLORS[r.dominant]} if r.dominant else None,
-                    ),
+                    html.Td(className="mixcell cob-mixg", style=mix)
+                    if mix
+                    else html.Td(className="mixcell cob-mixg"),
+                    top,
                 ],
                 className="mid" if r.is_mid else side,
                 title=detail or None,

@@ -80,6 +80,7 @@ def test_theme_margins_legend_uirevision(theme: str, template: str) -> None:
     }
     dark_bg = go.layout.Template(pio_template(template)).layout.paper_bgcolor
     for chart, fig in figs.items():
+        go.Figure(fig.to_plotly_json())  # valid properties (built unvalidated)
         lay = fig.layout
         assert lay.template.layout.paper_bgcolor == dark_bg, chart
         assert lay.paper_bgcolor == "rgba(0,0,0,0)" and lay.plot_bgcolor == "rgba(0,0,0,0)"
@@ -152,8 +153,10 @@ def test_depth_traces_stack_order_and_values() -> None:
     eq(t["depth-bids-coinbase"].y, [2, 2, 2, 0.5, 0])
     eq(t["depth-bids-kraken"].y, [3, 1, 1, 1, 1])
     eq(t["depth-bids"].y, [11, 9, 6, 4.5, 3])
-    # notional: binance 999.5*2 + 999 + 995*3 = 5983 down to 995
-    eq(t["depth-bids-binance"].customdata, [5983, 5983, 2998, 2998, 1999])
+    # the unified hover reads each venue's size, then the total's size and notional
+    # (no per-venue notional: bytes per refresh); binance 999.5*2 + 999 + 995*3 = 5983
+    assert all(x.customdata is None for x in fig.data if x.stackgroup)
+    assert "customdata" not in t["depth-bids-binance"].hovertemplate
     eq(
         t["depth-bids"].customdata,
         [5983 + 1996.5 + 2979.5, 5983 + 1996.5 + 999.5, 2998 + 1996.5 + 999.5,
@@ -644,7 +647,8 @@ def test_figures_survive_one_sided_and_empty_snapshots(make: Any) -> None:
     snap = make()
     for opts in (OPTS, OPTS.with_(bucket_mult=10, profile_split=True, theme="light")):
         for fig in all_figures(snap, opts):
-            fig.to_json()  # serialises (no NaN/inf errors, valid properties)
+            fig.to_json()  # serialises (no NaN/inf errors)
+            go.Figure(fig.to_plotly_json())  # valid properties (built unvalidated)
 
 
 def test_builders_do_not_mutate_their_inputs() -> None:
