@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import subprocess
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,21 +70,59 @@ def probe_live(venues: Sequence[Venue], timeout: float = 4.0) -> list[Venue]:
     return asyncio.run(run())
 
 
-def start_demo(venues: Sequence[Venue], seed: int = 7, speed: float = 1.0) -> Source:
-    from provider.emulator.market import specs_for
-    from provider.emulator.server import EmulatorThread
+class EmulatorProcess:
+    """The emulator in a child process (``python -m provider.emulator``)."""
 
-    emu = EmulatorThread(venues=list(venues), seed=seed, speed=speed)
-    eps = emu.start()
+    def __init__(self, venues: Sequence[Venue], seed: int, speed: float) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "provider.emulator",
+                "--venues",
+                ",".join(v.value for v in venues),
+                "--seed",
+                str(seed),
+                "--speed",
+                str(speed),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def endpoints(self, timeout: float = 30.0) -> dict[Venue, Endpoint]:
+        out = self.proc.stdout
+        assert out is not None
+        ready: list[str] = []
+        reader = threading.Thread(target=lambda: ready.append(out.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not ready or not ready[0].strip():
+            self.stop()
+            raise ConfigError(
+                "the built-in emulator did not start (run python -m provider.emulator to see why)"
+            )
+        return {Venue(k): Endpoint(ws, rest) for k, (ws, rest) in json.loads(ready[0]).items()}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def start_demo(venues: Sequence[Venue], seed: int = 7, speed: float = 1.0) -> Source:
+    """The emulator in its own process (it stands for remote venues: it must not share the
+    app's interpreter with the provider and the dashboard)."""
+    from provider.emulator.market import specs_for
+
+    emu = EmulatorProcess(venues, seed, speed)
+    eps = emu.endpoints()
     listings = {v: {_symbol_of(s.base, s.quote) for s in specs_for(v)} for v in venues}
-    return Source(
-        SIMULATED,
-        tuple(venues),
-        {v: Endpoint(e.ws, e.rest) for v, e in eps.items()},
-        [emu],
-        "built-in emulator on 127.0.0.1",
-        listings,
-    )
+    return Source(SIMULATED, tuple(venues), eps, [emu], "built-in emulator on 127.0.0.1", listings)
 
 
 def _symbol_of(base: str, quote: str) -> str:
