@@ -21,10 +21,14 @@ from dashboard.export import export_bytes
 from dashboard.safety import InputError, parse_number
 from dashboard.view import ViewOptions, from_query, to_query
 from provider.consolidate import execution_cost
+from provider.history import coarsen
 from provider.models import Side, Venue
 from provider.state import Snapshot
 
 log = logging.getLogger(__name__)
+
+#: the first draw of the heatmap has at most this many time rows (60 min -> 6 s rows)
+HEAT_MAX_ROWS = 600
 
 
 def view_from_store(data: dict[str, Any] | None, symbols: tuple[str, ...]) -> ViewOptions:
@@ -312,6 +316,8 @@ def heatmap_update(
     t1 = float(latest)
     t0 = t1 - opts.heat_minutes * 60 + 1
     window = provider.history_window(opts.symbol, t0, t1, lo, n, venues)
+    # a long history is drawn with coarser rows (new seconds are then appended one by one)
+    window = coarsen(window, math.ceil(window.times.size / HEAT_MAX_ROWS))
     trades = provider.trades(opts.symbol, t0, t1 + 1)
     fig = figures.heatmap_figure(window, trades, opts, grid, quote=snap.quote)
     state = {"key": key, "lo": lo, "n": n, "last": latest, "first": int(t0), "built": now}

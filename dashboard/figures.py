@@ -591,7 +591,8 @@ def heatmap_rows(
     nd = z.shape[1]
     idx = np.arange(first, first + nd, dtype=np.float64)
     y = _clean((grid.lower(idx * m) + grid.lower((idx + 1) * m)) / 2.0)
-    times = [_time_text(float(t) + 0.5) for t in window.times]
+    half = window.step / 2  # rows are drawn at the middle of their seconds
+    times = [_time_text(float(t) + half) for t in window.times]
     return times, z.tolist(), y.tolist()
 
 

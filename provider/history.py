@@ -71,7 +71,8 @@ def _ro(*arrays: NDArray[np.generic]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class HeatmapWindow:
-    """Rows ``times`` (second starts, ascending, one per second) x buckets ``lo_index + j``.
+    """Rows ``times`` (row starts, ascending, one per ``step`` seconds) x buckets
+    ``lo_index + j``.
 
     ``z[i, j]`` is the summed size (float32) of bucket ``lo_index + j`` at ``times[i]``;
     ``recorded[i]`` says whether that second was recorded; ``best_bid``, ``best_ask`` and
@@ -86,6 +87,7 @@ class HeatmapWindow:
     mid: NDArray[np.float64]
     recorded: NDArray[np.bool_]
     venues: tuple[Venue, ...]
+    step: float = 1.0  # seconds per row (see ``coarsen``)
 
     @property
     def n_buckets(self) -> int:
@@ -456,3 +458,38 @@ class LiquidityHistory:
         )
         _ro(*out)
         return TradeSeries(*out, venues=self.venues)
+
+
+def coarsen(window: HeatmapWindow, step: int) -> HeatmapWindow:
+    """The same window with one row per ``step`` seconds: each cell the mean of the
+    recorded seconds in its row (NaN if none was), the touch and mid likewise. Used to draw
+    a long history without sending one row per second."""
+    n = window.times.size
+    if step <= 1 or n == 0:
+        return window
+    t0 = float(window.times[0])
+    starts = np.flatnonzero(np.diff(((window.times - t0) // step).astype(np.int64), prepend=-1))
+
+    def mean_rows(a: NDArray[np.floating]) -> NDArray[np.float64]:
+        a = np.asarray(a, dtype=np.float64)
+        ok = np.isfinite(a)
+        total = np.add.reduceat(np.where(ok, a, 0.0), starts, axis=0)
+        count = np.add.reduceat(ok.astype(np.float64), starts, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: NDArray[np.float64] = np.where(count > 0, total / count, np.nan)
+        return out
+
+    times = t0 + ((window.times[starts] - t0) // step) * step
+    out = HeatmapWindow(
+        times=times.astype(np.float64),
+        lo_index=window.lo_index,
+        z=mean_rows(window.z).astype(np.float32),
+        best_bid=mean_rows(window.best_bid),
+        best_ask=mean_rows(window.best_ask),
+        mid=mean_rows(window.mid),
+        recorded=np.logical_or.reduceat(window.recorded, starts),
+        venues=window.venues,
+        step=float(step),
+    )
+    _ro(out.times, out.z, out.best_bid, out.best_ask, out.mid, out.recorded)
+    return out

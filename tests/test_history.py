@@ -268,3 +268,26 @@ def test_window_matches_a_cell_by_cell_reading() -> None:
                 mask = [bool(x) for x in rng.random(3) < 0.6]
                 got = h.window(s0, s, lo_w, n_w, venues=mask).z
                 assert rows(got) == naive_window(h, s0, s, lo_w, n_w, mask)
+
+
+def test_coarsen_means_recorded_seconds_and_keeps_unrecorded_as_nan() -> None:
+    from provider.history import HeatmapWindow, coarsen
+
+    nan = np.nan
+    w = HeatmapWindow(
+        times=np.array([100.0, 101.0, 102.0, 103.0, 104.0]),
+        lo_index=7,
+        z=np.array([[1, 2], [3, nan], [nan, nan], [nan, nan], [5, 6]], dtype=np.float32),
+        best_bid=np.array([10.0, 12.0, nan, nan, 14.0]),
+        best_ask=np.array([11.0, 13.0, nan, nan, 15.0]),
+        mid=np.array([10.5, 12.5, nan, nan, 14.5]),
+        recorded=np.array([True, True, False, False, True]),
+        venues=(Venue.BINANCE,),
+    )
+    c = coarsen(w, 2)
+    # rows [100, 101], [102, 103], [104]: the mean of what was recorded in each
+    assert c.step == 2.0 and c.times.tolist() == [100.0, 102.0, 104.0] and c.lo_index == 7
+    np.testing.assert_array_equal(c.z, np.array([[2, 2], [nan, nan], [5, 6]], dtype=np.float32))
+    assert c.best_bid[0] == 11.0 and np.isnan(c.best_bid[1]) and c.best_ask[2] == 15.0
+    assert c.recorded.tolist() == [True, False, True]
+    assert coarsen(w, 1) is w
