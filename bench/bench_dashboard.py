@@ -28,9 +28,9 @@ from dash._utils import to_json
 from dashboard.app import create_app
 from dashboard.view import ViewOptions, to_query
 from provider.config import build_config
-from provider.emulator.server import EmulatorThread
 from provider.models import Venue
-from provider.service import Endpoint, Provider
+from provider.service import Provider
+from provider.sources import Source, start_demo
 
 TICK_CALLBACKS = ("stats.children", "venue-toggle", "exec-table.children", "heatmap.figure")
 
@@ -40,11 +40,11 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * p))]
 
 
-def start() -> tuple[EmulatorThread, Provider]:
-    emu = EmulatorThread(seed=21)
-    eps = emu.start()
+def start() -> tuple[Source, Provider]:
+    """The app's demo set-up: the emulator in its own process, the provider in a thread."""
+    emu = start_demo(tuple(Venue), seed=21)
     cfg = build_config(("BTC", "ETH"), tuple(Venue), source="SIMULATED MARKET")
-    p = Provider(cfg, endpoints={v: Endpoint(e.ws, e.rest) for v, e in eps.items()}).start()
+    p = Provider(cfg, endpoints=emu.endpoints).start()
     deadline = time.time() + 60
     while time.time() < deadline:
         s = p.snapshot("BTC")
