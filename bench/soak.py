@@ -9,11 +9,12 @@ What runs, wired exactly as ``python app.py --source demo --speed S`` wires it
 werkzeug's threaded server):
 
 * the emulator of the seven venues (``--speed``, default 10 = ten times the normal update
-  rates), BTC, ETH and SOL on every venue. By default in a child process
-  (``--emulator process``): the market then runs at the asked rate whatever the app does,
-  as remote venues would, and the app's CPU and RSS are its own. ``--emulator thread``
-  runs it in the app's process, exactly as ``app.py --source demo`` does (it then competes
-  with the app for the GIL and falls behind under dashboard load);
+  rates), BTC, ETH and SOL on every venue, in a child process (``--emulator process``,
+  default) as the app's demo source runs it, but one this harness controls (faults, pause,
+  books): the market then runs at the asked rate whatever the app does, as remote venues
+  would, and the app's CPU and RSS are its own. ``--emulator thread`` runs it in the app's
+  process instead (it then competes with the app for the GIL and falls behind under
+  dashboard load: useful to compare);
 * the provider thread and the Dash server on 127.0.0.1 (a free port), in this process;
 * a fault injector: at random (exponential gaps, mean ``--fault-every`` seconds) one of DROP
   (a gap), CLOSE (disconnect), SILENCE (1-7 s), MALFORMED, CORRUPT_CHECKSUM into a random
@@ -53,6 +54,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import gc
 import json
 import logging
 import math
@@ -239,10 +241,10 @@ class LocalEmulator:
         return self.emu.client_book(venue, native, n)
 
     def quiet(self) -> list[str]:
-        return self.emu.call(_quiet, self.emu.emulator)  # type: ignore[no-any-return]
+        return self.emu.call(_quiet, self.emu.emulator)
 
     def load(self) -> dict[str, Any]:
-        return self.emu.call(_load, self.emu.emulator)  # type: ignore[no-any-return]
+        return self.emu.call(_load, self.emu.emulator)
 
     def stop(self) -> None:
         self.emu.stop()
@@ -303,8 +305,9 @@ def _emulator_child() -> None:
                 conn.send(("ok", None))
             return
         try:
+            result: Any = None
             if cmd == "inject":
-                result = local.inject(Venue(args[0]), Fault(args[1]), args[2])
+                local.inject(Venue(args[0]), Fault(args[1]), args[2])
             elif cmd == "client_book":
                 result = local.client_book(Venue(args[0]), args[1], args[2])
             else:
@@ -372,13 +375,13 @@ class ProcessEmulator:
         self._ask("pause", paused)
 
     def client_book(self, venue: Venue, native: str, n: int) -> tuple[list, list]:
-        return self._ask("client_book", venue.value, native, n)  # type: ignore[no-any-return]
+        return self._ask("client_book", venue.value, native, n)
 
     def quiet(self) -> list[str]:
-        return self._ask("quiet")  # type: ignore[no-any-return]
+        return self._ask("quiet")
 
     def load(self) -> dict[str, Any]:
-        return self._ask("load")  # type: ignore[no-any-return]
+        return self._ask("load")
 
     def stop(self) -> None:
         if self.proc.poll() is not None:
@@ -396,9 +399,12 @@ class ProcessEmulator:
 class AppUnderTest:
     """The app as ``python app.py --source demo --speed S`` wires it: ``app.start_provider``
     (arguments parsed by the app's own parser), ``dashboard.app.create_app`` and werkzeug's
-    threaded server on 127.0.0.1. With ``emulator="process"`` the demo source's emulator is
-    started in a child process instead of a thread of this one (the app is unchanged: only
-    ``provider.sources.start_source`` is swapped while the app starts)."""
+    threaded server on 127.0.0.1. Only the demo source's emulator is ours, so that faults
+    can be injected, the market paused and the emulator's books read: while the app starts,
+    ``provider.sources.start_source("demo", ...)`` is answered with the same ``Source``
+    ``start_demo`` makes (same venues, seed, speed, listings), whose emulator is a child
+    process we control (``emulator="process"``, like the app's own since it runs the demo
+    emulator in a process of its own) or a thread of this process (``"thread"``)."""
 
     def __init__(self, opts: SoakOptions) -> None:
         import app as cli  # the repository's app.py
@@ -411,19 +417,14 @@ class AppUnderTest:
             argv += ["--auth", opts.auth]
         args = cli.run_parser().parse_args(argv)
         self.auth = check_bind(args.host, args.auth)
-        if opts.emulator == "process":
-            self.provider, self.source = self._start_with_process_emulator(cli, args, opts)
-        else:
-            self.provider, self.source = cli.start_provider(args)
+        self.provider, self.source = self._start(cli, args, opts)
         try:
-            ctl = [s for s in self.source.stoppers if isinstance(s, ProcessEmulator)]
-            emus = [s for s in self.source.stoppers if isinstance(s, EmulatorThread)]
-            if ctl:
-                self.emu: LocalEmulator | ProcessEmulator = ctl[0]
-            elif emus:
-                self.emu = LocalEmulator(emus[0])
-            else:
-                raise RuntimeError("the demo source did not start an emulator")
+            ctl = [
+                s for s in self.source.stoppers if isinstance(s, ProcessEmulator | LocalEmulator)
+            ]
+            if not ctl:
+                raise RuntimeError("the demo source did not start our emulator")
+            self.emu: LocalEmulator | ProcessEmulator = ctl[0]
             self.dash = create_app(self.provider, auth=self.auth)
             from werkzeug.serving import make_server
 
@@ -439,28 +440,31 @@ class AppUnderTest:
         self._thread.start()
 
     @staticmethod
-    def _start_with_process_emulator(cli: Any, args: Any, opts: SoakOptions) -> Any:
+    def _start(cli: Any, args: Any, opts: SoakOptions) -> Any:
         from unittest import mock
 
         import provider.sources as sources
-        from provider.config import parse_venues
         from provider.emulator.market import specs_for
         from provider.service import Endpoint
 
-        venues = parse_venues(args.venues)
         real = sources.start_source
 
         def start_source(choice: str, vs: Any, *rest: Any, **kw: Any) -> Any:
             if choice != "demo":
                 return real(choice, vs, *rest, **kw)
-            emu = ProcessEmulator(tuple(vs), opts.emulator_seed, args.speed)
+            emu: LocalEmulator | ProcessEmulator
+            if opts.emulator == "process":
+                emu = ProcessEmulator(tuple(vs), opts.emulator_seed, args.speed)
+                eps = {v: Endpoint(ws, r) for v, (ws, r) in emu.endpoints.items()}
+            else:
+                thread = EmulatorThread(venues=list(vs), seed=opts.emulator_seed, speed=args.speed)
+                eps = {v: Endpoint(e.ws, e.rest) for v, e in thread.start().items()}
+                emu = LocalEmulator(thread)
             listings = {v: {f"{s.base}/{s.quote}" for s in specs_for(v)} for v in vs}
-            eps = {v: Endpoint(ws, rest_) for v, (ws, rest_) in emu.endpoints.items()}
             return sources.Source(
-                sources.SIMULATED, tuple(vs), eps, [emu], "emulator in a child process", listings
+                sources.SIMULATED, tuple(vs), eps, [emu], f"emulator ({emu.where})", listings
             )
 
-        assert set(venues) <= set(Venue)
         with mock.patch.object(sources, "start_source", start_source):
             return cli.start_provider(args)
 
@@ -898,7 +902,8 @@ class Clients:
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
+            with contextlib.suppress(RuntimeError):  # the loop already ended (no browser)
+                self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(90)
 
 
@@ -1038,6 +1043,7 @@ class Soak:
             self._checkpoint(app, injector)  # the final one
             self._sample(app, clients, last)
         finally:
+            self.t_end = time.monotonic() - t0  # out-of-sync events after this: the stop
             if injector:
                 injector.stop()
             clients.stop()
@@ -1159,18 +1165,20 @@ class Soak:
             "dash_max_ms": _r(max(ok), 1) if ok else None,
             "emulator_queue_max": max(queues.values(), default=0),
             "emulator_queues": queues,
-            # seconds of frames waiting at the emulator for this client: queue / its rate
+            # seconds of frames waiting at the emulator for this client: its queue over the
+            # venue's mean rate so far (frames already in the sockets' buffers not counted)
             "lag_s": {
-                v: round(
-                    q / max(1e-9, (counters[v]["frames"] - last["venue_frames"].get(v, 0)) / dt), 2
-                )
+                v: round(q * t / counters[v]["frames"], 2)
                 for v, q in queues.items()
-                if v in counters and counters[v]["frames"] > last["venue_frames"].get(v, 0)
+                if v in counters and counters[v]["frames"] > 0 and t > 0
             },
             "venue_states": dict(states),
             "resyncs": sum(c["resyncs"] for c in counters.values()),
             "reconnects": sum(c["reconnects"] for c in counters.values()),
             "task_crashes": st.task_crashes,
+            # Python objects alive (once a minute: a leak in Python grows this, allocator
+            # fragmentation does not)
+            "py_objects": len(gc.get_objects()) if len(self.samples) % 12 == 0 else None,
         }
         if len(self.samples) == 0:  # the first sample has no interval before it
             for k in list(s):
@@ -1210,6 +1218,7 @@ class Soak:
         rss0: float,
     ) -> dict[str, Any]:
         opts = self.opts
+        self.out_of_sync = [e for e in self.out_of_sync if e[0] <= self.t_end]
         recs = _all_recoveries(app)
         every = [x for xs in recs.values() for x in xs]
         counters = _counters(app)
@@ -1235,6 +1244,7 @@ class Soak:
                 "p95_ms": _r(pct(ms, 0.95), 1),
                 "max_ms": _r(max(ms), 1) if ms else None,
                 "kb_avg": _r(sum(h.size for h in hs) / len(hs) / 1024, 1) if hs else None,
+                "kb_max": _r(max(h.size for h in hs) / 1024, 1) if hs else None,
             }
         warm = [s for s in self.samples if s["t"] >= opts.warmup]
         rss = [s["rss_mb"] for s in self.samples]
@@ -1349,6 +1359,7 @@ class Soak:
                 "max_mb": max(rss) if rss else None,
                 "warmup_s": opts.warmup,
                 "after_warmup_mb": warm[0]["rss_mb"] if warm else None,
+                "py_objects": [(x["t"], x["py_objects"]) for x in self.samples if x["py_objects"]],
                 "slope_mb_per_10min": _r(
                     slope_per([s["t"] for s in warm], [s["rss_mb"] for s in warm], 600.0), 2
                 ),
@@ -1482,14 +1493,15 @@ def format_report(r: dict[str, Any]) -> str:
     for name, c in d["by_callback"].items():
         lines.append(
             f"  {name:<11} {c['requests']:>5} req  p50 {c['p50_ms']} ms  p95 {c['p95_ms']} ms"
-            f"  max {c['max_ms']} ms  ~{c['kb_avg']} KB  {c['status']}"
+            f"  max {c['max_ms']} ms  {c['kb_avg']} KB avg, {c['kb_max']} max  {c['status']}"
         )
     if d["page_errors"]:
         lines.append(f"  errors shown in the page: {d['page_errors']}")
     rs = r["rss"]
     lines.append(
         f"RSS                 {rs['start_mb']} -> {rs['end_mb']} MB (max {rs['max_mb']});"
-        f" slope after {rs['warmup_s']:.0f} s warm-up: {rs['slope_mb_per_10min']} MB / 10 min"
+        f" slope after {rs['warmup_s']:.0f} s warm-up: {rs['slope_mb_per_10min']} MB / 10 min;"
+        f" Python objects {', '.join(f'{n:,}' for _, n in rs['py_objects'][-4:])}"
     )
     bp = r["backpressure"]
     lines.append(
@@ -1568,8 +1580,8 @@ def main(argv: list[str] | None = None) -> int:
         "--emulator",
         choices=("process", "thread"),
         default="process",
-        help="process (default): the emulator in a child process, so its CPU does not slow"
-        " the app; thread: in the app's process, exactly as app.py --source demo runs it",
+        help="process (default): the emulator in a child process (as the demo source runs"
+        " it), so its CPU does not slow the app; thread: in the app's process",
     )
     ap.add_argument("--auth", default=None, metavar="USER:PASS", help="serve with basic auth")
     ap.add_argument("--json", default=None, metavar="FILE", help="write the report as JSON")
