@@ -20,6 +20,7 @@ import time
 import webbrowser
 from collections.abc import Sequence
 
+from dashboard.safety import InputError
 from provider.config import ProviderConfig, build_config, parse_symbols, parse_venues
 from provider.errors import CaptureError, ConfigError
 
@@ -130,6 +131,16 @@ def start_provider(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             raise ConfigError(
                 f"--bucket {base}=... names a symbol not in --symbols ({','.join(symbols)})"
             )
+    # check everything that does not need the source before starting it (one clear line)
+    if args.source != "replay":
+        build_config(
+            symbols, venues, buckets, args.fx, listings=_known_listings(args.source, venues)
+        )
+    folder = None
+    if getattr(args, "record", None):
+        from dashboard.safety import safe_folder
+
+        folder = safe_folder(args.record, "recordings")
     source = start_source(args.source, venues, args.replay, args.speed)
     try:
         if source.label == "REPLAY" and args.symbols == "BTC,ETH" and source.listings:
@@ -141,10 +152,7 @@ def start_provider(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             strict=source.label != "REPLAY",
         )  # fmt: skip
         recorder = None
-        if getattr(args, "record", None):
-            from dashboard.safety import safe_folder
-
-            folder = safe_folder(args.record, "recordings")
+        if folder is not None:
             writer = RecordingWriter(folder, total_bytes=args.record_max_mb * 2**20)
             recorder = writer.write
             source.stoppers.append(writer)
@@ -156,17 +164,28 @@ def start_provider(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return provider, source
 
 
+def _known_listings(source: str, venues: Sequence[object]) -> dict | None:  # type: ignore[type-arg]
+    """What the demo venues list (known without starting them); None for other sources."""
+    if source != "demo":
+        return None
+    from provider.emulator.market import specs_for
+
+    return {v: {f"{s.base}/{s.quote}" for s in specs_for(v)} for v in venues}  # type: ignore[arg-type]
+
+
 def cmd_run(argv: Sequence[str]) -> int:
     args = run_parser().parse_args(argv)
     _logging(args.verbose)
     from dashboard.app import create_app
-    from dashboard.safety import check_bind
+    from dashboard.safety import check_bind, is_loopback
 
     auth = check_bind(args.host, args.auth)
+    if args.debug and not is_loopback(args.host):
+        raise ConfigError("--debug exposes a debugger: use it only with --host 127.0.0.1")
     provider, source = start_provider(args)
     if source.label != "LIVE":
         log.warning("%s: %s", source.label, source.detail)
-    app = create_app(provider, auth=auth)
+    app = create_app(provider, auth=auth, debug=args.debug)
     from werkzeug.serving import make_server
 
     server = make_server(args.host, args.port, app.server, threaded=True)
@@ -206,7 +225,10 @@ def cmd_export(argv: Sequence[str]) -> int:
         deadline = time.time() + args.seconds
         while time.time() < deadline:
             time.sleep(0.2)
-        path = export_to_file(provider, symbol, args.chart, args.format, args.out)
+        from dashboard.safety import safe_file
+
+        out = safe_file(args.out, os.environ.get("COB_EXPORTS_ROOT", "."))
+        path = export_to_file(provider, symbol, args.chart, args.format, str(out))
         print(f"wrote {path}")
     finally:
         provider.stop()
@@ -229,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if argv and argv[0] == "export":
             return cmd_export(argv[1:])
         return cmd_run(argv)
-    except (ConfigError, CaptureError) as exc:
+    except (ConfigError, CaptureError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

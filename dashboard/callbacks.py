@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
@@ -89,20 +90,16 @@ def register(app: Dash, provider: Any) -> None:
             if isinstance(trig, dict) and trig.get("type") == ids.VENUE_TOGGLE:
                 name = trig["venue"]
                 names = [n for n in names if n != name] if name in names else [*names, name]
-            q = to_query(
-                ViewOptions(
-                    symbol=sym,
-                    venues=tuple(x for x in venues if x.value in names),
-                    bucket_mult=int(bucket),
-                    range_pct=float(rng),
-                    refresh_ms=int(refresh),
-                    theme=theme,
-                    heat_minutes=int(heat),
-                    heat_intensity=float(intensity),
-                    heat_log=bool(log_),
-                    profile_split=bool(split),
-                )
-            )
+            # raw control values go through from_query, which clamps what it cannot use
+            q = "?" + urlencode(
+                {
+                    "symbol": str(sym), "venues": ",".join(names), "bucket": str(bucket),
+                    "range": str(rng), "refresh": str(refresh), "theme": str(theme),
+                    "heat": str(heat), "intensity": str(intensity), "log": int(bool(log_)),
+                    "split": int(bool(split)),
+                },
+                safe=",",
+            )  # fmt: skip
             v = from_query(q, symbols, ViewOptions(symbol=symbols[0], venues=venues))
         q = to_query(v)
         return (

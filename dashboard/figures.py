@@ -621,25 +621,58 @@ def trade_points(
     """The "trades" trace's data for the trades of the selected venues:
     ``(x, y, size, color, text)``: UTC time strings, prices, bubble diameters
     (``trade_marker_px``), ``BID_COLOR`` for a taker buy / ``ASK_COLOR`` for a taker sell,
-    and hover text (venue, side, size, price, notional)."""
+    and hover text.
+
+    Trades of one second, one taker side and one price (5 significant digits) are one
+    bubble: its size the sum, its price the volume-weighted price, its text the count and
+    the venues. A busy market prints hundreds of trades a second; one bubble each would make
+    every refresh heavy and the chart unreadable."""
     chosen = set(opts.venues)
     ok_venue = np.array([v in chosen for v in trades.venues], dtype=np.bool_)
     venue_idx = np.asarray(trades.venue, dtype=np.int64)
     keep = ok_venue[venue_idx] if venue_idx.size else np.zeros(0, dtype=np.bool_)
     price = np.asarray(trades.price, dtype=np.float64)[keep]
+    if not price.size:
+        return [], [], [], [], []
     size = np.asarray(trades.size, dtype=np.float64)[keep]
-    side = np.asarray(trades.side)[keep]
-    notional = price * size
+    side = np.asarray(trades.side)[keep].astype(np.int64)
+    sec = np.floor(np.asarray(trades.time, dtype=np.float64)[keep]).astype(np.int64)
+    venue_idx = venue_idx[keep]
+    mag = np.floor(np.log10(price))
+    rounded = np.round(price / 10.0 ** (mag - 4)) * 10.0 ** (mag - 4)
+    keys = np.stack([sec, side, rounded.view(np.int64)], axis=1)
+    uniq, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.ravel()
+    n = uniq.shape[0]
+    tot = np.zeros(n)
+    notional = np.zeros(n)
+    count = np.zeros(n, dtype=np.int64)
+    np.add.at(tot, group, size)
+    np.add.at(notional, group, price * size)
+    np.add.at(count, group, 1)
+    first = np.full(n, np.inf)
+    np.minimum.at(first, group, np.asarray(trades.time, dtype=np.float64)[keep])
+    vwap = notional / tot
+    venues_of: list[set[int]] = [set() for _ in range(n)]
+    for g, v in zip(group.tolist(), venue_idx.tolist()):
+        venues_of[g].add(v)
+    order = np.argsort(first, kind="stable")  # in time order
+    uniq, tot, notional, count, first, vwap = (
+        a[order] for a in (uniq, tot, notional, count, first, vwap)
+    )
+    venues_of = [venues_of[i] for i in order]
     base = opts.symbol
-    ref = float(price[0]) if price.size else math.nan
-    x = [_time_text(float(t)) for t in np.asarray(trades.time)[keep]]
-    color = [BID_COLOR if s > 0 else ASK_COLOR for s in side]
+    ref = float(vwap[0])
+    x = [_time_text(float(t)) for t in first]  # the group's first trade
+    buys = uniq[:, 1] > 0
+    color = [BID_COLOR if b else ASK_COLOR for b in buys]
     text = [
-        f"{trades.venues[v]} taker {'buy' if s > 0 else 'sell'} {fmt_size(float(z), base)}"
+        f"{', '.join(str(trades.venues[v]) for v in sorted(vs))} taker {'buy' if b else 'sell'}"
+        f"{f' x{c}' if c > 1 else ''} {fmt_size(float(z), base)}"
         f" @ {fmt_price(float(p), ref)} = {fmt_notional(float(q), quote)}"
-        for v, s, z, p, q in zip(venue_idx[keep], side, size, price, notional)
+        for c, b, z, p, q, vs in zip(count.tolist(), buys, tot, vwap, notional, venues_of)
     ]
-    return x, price.tolist(), trade_marker_px(notional).tolist(), color, text
+    return x, vwap.tolist(), trade_marker_px(notional).tolist(), color, text
 
 
 @dataclass(frozen=True, slots=True)

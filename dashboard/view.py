@@ -52,12 +52,14 @@ def from_query(
 ) -> ViewOptions:
     """The view described by a URL query string (``?symbol=BTC&venues=binance,okx...``)."""
     d = base or ViewOptions(symbol=symbols[0] if symbols else "BTC")
-    q = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    q = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?"), keep_blank_values=True).items()}
     sym = q.get("symbol", d.symbol).upper()
     venues = d.venues
     if "venues" in q:
         names = [n for n in q["venues"].split(",") if n]
-        venues = tuple(v for v in Venue if v.value in names)
+        chosen = tuple(v for v in Venue if v.value in names)
+        # an empty list is a choice (every venue toggled off); only unknown names fall back
+        venues = chosen if chosen or not names else d.venues
     return ViewOptions(
         symbol=sym if sym in symbols else d.symbol,
         venues=venues,

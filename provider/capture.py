@@ -25,6 +25,7 @@ import io
 import os
 import re
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -69,17 +70,30 @@ def detect_format(path: Path) -> str:
     return "A"
 
 
+FORMATS_TEXT = (
+    "cryptofeed raw text (<EXCH>.ws.N.0), cryptofeed JSON lines + zstd (*.jsonl.zst, also"
+    " this app's --record files) or hftbacktest gzip (*.gz)"
+)
+
+
 def read_capture(path: str | os.PathLike[str]) -> Iterator[Record]:
     """Records of one capture file, in file order, whatever its format."""
     p = Path(path)
     if not p.is_file():
-        raise CaptureError(f"{p}: no such capture file")
+        raise CaptureError(f"{p}: no such capture file (expected {FORMATS_TEXT})")
     fmt = detect_format(p)
-    if fmt == "B":
-        return _read_b(p)
-    if fmt == "C":
-        return _read_c(p)
-    return _read_a(p)
+    reader = _read_b if fmt == "B" else _read_c if fmt == "C" else _read_a
+    return _guarded(p, reader(p))
+
+
+def _guarded(p: Path, records: Iterator[Record]) -> Iterator[Record]:
+    """Decompression and I/O failures of a damaged file become one CaptureError."""
+    try:
+        yield from records
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError, UnicodeDecodeError) as exc:
+        raise CaptureError(
+            f"{p}: damaged or not a capture ({type(exc).__name__}: {exc}); expected {FORMATS_TEXT}"
+        ) from None
 
 
 def read_session(paths: list[str | os.PathLike[str]]) -> Iterator[Record]:
@@ -109,7 +123,9 @@ def _read_a(p: Path) -> Iterator[Record]:
             try:
                 yield _parse_a_line(line, conn)
             except (ValueError, SyntaxError) as exc:
-                raise CaptureError(f"{p}:{lineno}: not a cryptofeed capture line ({exc})") from None
+                raise CaptureError(
+                    f"{p}:{lineno}: not a capture line ({exc}); expected {FORMATS_TEXT}"
+                ) from None
 
 
 def _parse_a_line(line: str, conn: str) -> Record:

@@ -142,12 +142,13 @@ def parse_bucket(text: str | None, base: str) -> Grid:
                 raise ValueError
             return Grid.bps(bps)
         size = float(t.lstrip("$"))
-        if not (math.isfinite(size) and size > 0):
+        if not (math.isfinite(size) and 1e-8 <= size <= 1e7):
             raise ValueError
         return Grid.fixed(size)
     except ValueError:
         raise ConfigError(
-            f"bad bucket size {text!r}: give a positive price step (e.g. 10) or bps (e.g. 5bps)"
+            f"bad bucket size {text!r}: give a price step from 1e-8 to 1e7 (e.g. 10)"
+            " or basis points from 0.01 to 1000 (e.g. 5bps)"
         ) from None
 
 

@@ -214,6 +214,7 @@ class VenueFeed:
             compression=None,
         ) as ws:
             conn = self.books.connect(url)
+            self._send_times.clear()  # the venue's rate limit is per connection
             self._ws = ws
             self._conn = conn
             h = self.health
@@ -254,7 +255,11 @@ class VenueFeed:
         clock = self.clock
         health = self.health
         rec = self.recorder
+        first = True
         async for frame in ws:
+            if first:  # the venue answers: the next failure starts the backoff afresh
+                first = False
+                health.reconnect_attempt = 0
             now = clock()
             health.frame(now)
             if rec is not None:

@@ -13,8 +13,6 @@ and how user inputs are refused.
   function and through ``/_dash-update-component``), URL query values out of range fall
   back to the defaults.
 
-Known gaps are marked ``xfail(strict=True)`` with the fix they need: they turn into
-failures (XPASS) once fixed, so the marker gets removed.
 """
 
 from __future__ import annotations
@@ -325,11 +323,6 @@ def test_the_app_runs_without_debug_unless_asked(monkeypatch: pytest.MonkeyPatch
     assert _debug_passed(monkeypatch, []) in (False, "default")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG app.py cmd_run: create_app(provider, auth=auth) ignores --debug;"
-    " pass debug=args.debug",
-)
 def test_debug_is_on_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _debug_passed(monkeypatch, ["--debug"]) is True
 
@@ -379,11 +372,6 @@ def test_export_file_cannot_escape_its_root(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG dashboard/export.py export_to_file writes Path(out) as given: resolve it with"
-    " safety.safe_file(out, os.environ.get('COB_EXPORTS_ROOT', 'exports')) (ConfigError -> exit 2)",
-)
 def test_export_out_cannot_escape_the_exports_folder(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "COB_AUTH"}
     env["COB_EXPORTS_ROOT"] = str(tmp_path / "exports")
@@ -514,12 +502,6 @@ def test_out_of_range_control_values_fall_back_to_defaults(
     assert r.get_json()["response"][control]["value"] != value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG dashboard/callbacks.py sync_view: int(bucket)/int(heat)/int(refresh)/"
-    "float(rng)/float(intensity) raise on a non-number (HTTP 500, traceback in the log);"
-    " build the query from the raw values and let view.from_query clamp them",
-)
 @pytest.mark.parametrize(("control", "value"), [("bucket", "abc"), ("heat-minutes", "x")])
 def test_malformed_control_values_fall_back_instead_of_a_server_error(
     open_app: Any, control: str, value: str

@@ -141,14 +141,6 @@ class _Retries(logging.Handler):
             self.delays.append((str(record.args[0]), float(record.args[2])))  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG provider/feed.py VenueFeed.run/_session: FeedHealth.reconnect_attempt is only"
-    " reset when _session() returns, which it never does (it always raises), so every"
-    " disconnect backs off longer than the last, even after hours of healthy connection"
-    " (0.25-0.5 s, then 0.5-1, 1-2, ... up to 15-30 s). Reset it once a session is healthy"
-    " (e.g. after the first frame, or after connected for backoff_cap_s)",
-)
 def test_repeated_disconnects_back_off_from_the_start_after_a_healthy_connection() -> None:
     """Four disconnects of one venue, each after its books were back in sync for a while:
     each reconnect must wait the first step of the backoff again (<= backoff_base_s). The

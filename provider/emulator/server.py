@@ -56,8 +56,17 @@ class _Client:
         self.faults = faults
         self.queue: asyncio.Queue[str | bytes | None] = asyncio.Queue()
         self.held: Out | None = None  # for reordering
+        self.held_silent: list[Out] = []
 
     def push(self, frames: Iterable[Out]) -> None:
+        """Queue frames for the writer. While the venue is silent (a stalled network path)
+        frames are held and delivered, in order, when it ends: nothing is lost."""
+        if self.faults.silent(time.time()):
+            self.held_silent.extend(frames)
+            return
+        if self.held_silent:
+            frames = [*self.held_silent, *frames]
+            self.held_silent = []
         for out in frames:
             if out.kind == CLOSE or out.data is None:
                 self.close()
@@ -159,7 +168,7 @@ class Emulator:
                 continue
             changes = server.visible_changes(native, result)
             for c in list(self.clients[venue]):
-                if not c.session.closed and not self.faults[venue].silent(now):
+                if not c.session.closed:
                     c.push(c.session.step(native, changes, result, now))
 
     async def _tick_loop(self) -> None:
@@ -175,9 +184,7 @@ class Emulator:
         while True:
             await asyncio.sleep(1.0)
             now = time.time()
-            for venue, clients in self.clients.items():
-                if self.faults[venue].silent(now):
-                    continue
+            for clients in self.clients.values():
                 for c in list(clients):
                     if not c.session.closed:
                         c.push(c.session.idle(now))

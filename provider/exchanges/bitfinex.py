@@ -293,8 +293,8 @@ class BitfinexAdapter(Adapter):
     # ------------------------------------------------------------------------- requests
 
     def subscribe_messages(self, markets: Sequence[Market]) -> list[str]:
-        """``conf`` (checksum + SEQ_ALL), then one book (P0, F0, len 100) and one trades
-        subscription per market: one message per channel (ws-public "Subscribe")."""
+        """``conf`` (checksum + SEQ_ALL), then one book (P0, F0, len 100) subscription per
+        market, then one trades subscription per market: one message per channel."""
         if 2 * len(markets) > MAX_CHANNELS:
             raise ConfigError(
                 f"Bitfinex allows {MAX_CHANNELS} channels per connection: at most "
@@ -302,9 +302,11 @@ class BitfinexAdapter(Adapter):
                 f"{len(markets)} given"
             )
         out = [dumps({"event": "conf", "flags": CONF_FLAGS})]
-        for m in markets:
-            out.append(self._book_subscribe(m))
-            out.append(dumps({"event": "subscribe", "channel": "trades", "symbol": m.native}))
+        # books first: after a reconnect they are what the page waits for
+        out += [self._book_subscribe(m) for m in markets]
+        out += [
+            dumps({"event": "subscribe", "channel": "trades", "symbol": m.native}) for m in markets
+        ]
         return out
 
     @staticmethod

@@ -658,3 +658,17 @@ def test_builders_do_not_mutate_their_inputs() -> None:
     for b, old in zip(snap.books, before):
         eq(b.bid_sz, old)
         assert not b.bid_sz.flags.writeable
+
+
+def test_trades_of_one_second_side_and_price_are_one_bubble() -> None:
+    h = fx.history()
+    for v, size in ((BIN, 1.0), (KR, 3.0)):  # both taker buys at 1002 in second 104
+        h.add_trade(fx.trade(v, 1002.0, size, fx.Side.BUY), 104.5 if v is BIN else 104.25)
+    h.add_trade(fx.trade(BIN, 1002.0, 2.0, fx.Side.SELL), 104.6)  # other side: its own bubble
+    x, y, px, color, text = F.trade_points(h.trades_between(104.0, 105.0), OPTS, quote="USD")
+    assert x == ["1970-01-01 00:01:44.250", "1970-01-01 00:01:44.600"]
+    assert y == [1002.0, 1002.0]
+    # 4 BTC * 1002 = 4008 USD -> 4 + 0.1 * sqrt(4008) = 10.33 px
+    assert px == [round(4 + 0.1 * 4008**0.5, 2), round(4 + 0.1 * 2004**0.5, 2)]
+    assert color == [F.BID_COLOR, F.ASK_COLOR]
+    assert text[0] == "binance, kraken taker buy x2 4.000 BTC @ 1,002.00 = 4,008 USD"
