@@ -149,7 +149,7 @@ def register(app: Dash, provider: Any) -> None:
     def panels(_n, data):  # type: ignore[no-untyped-def]
         opts = view_from_store(data, symbols)
         snap = snapshot(opts)
-        footer = render.footer(snap, provider.statistics() if snap else None)
+        footer = render.footer(snap, provider.statistics() if snap else None, time.time())
         if snap is None or not snap.consolidated.venues:
             msg = waiting_message(snap)
             empty = figures.empty_figure(msg, opts)

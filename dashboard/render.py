@@ -187,9 +187,26 @@ def chip_tip(v: Venue, chip: tables.Chip | None, on: bool) -> str:
     return head + ("\n" + chip.details if chip else "\nno data yet")
 
 
-def footer(snap: Snapshot | None, st: ProviderStats | None) -> str:
+#: a snapshot older than this means the provider is falling behind: say so
+LAG_WARN_S = 2.0
+
+
+def footer(snap: Snapshot | None, st: ProviderStats | None, now: float) -> Any:
     if snap is None or st is None:
         return "starting…"
+    age = now - snap.ts
+    lag = (
+        html.Span(
+            f"data {age:.1f} s old: the provider is falling behind · ",
+            className="text-warning fw-bold",
+        )
+        if age > LAG_WARN_S
+        else f"data {age:.1f} s old · "
+    )
+    return [lag, _footer_text(snap, st)]
+
+
+def _footer_text(snap: Snapshot, st: ProviderStats) -> str:
     return (
         f"source {snap.source} · quotes {snap.fx_mode}"
         + (

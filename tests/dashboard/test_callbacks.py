@@ -165,3 +165,14 @@ def test_html_export_is_one_interactive_page() -> None:
     assert html.count("<section>") == 6 and "Plotly.newPlot" in html
     with pytest.raises(InputError):
         export.render(p, OPTS, "nope", "png")
+
+
+def test_footer_says_when_the_data_is_old() -> None:
+    from dashboard import render
+
+    snap, st = F.snapshot(), FakeProvider(None).statistics()
+    fresh = render.footer(snap, st, now=snap.ts + 0.4)
+    assert fresh[0] == "data 0.4 s old · " and "source SIMULATED MARKET" in fresh[1]
+    old = render.footer(snap, st, now=snap.ts + 7.0)
+    assert old[0].children == "data 7.0 s old: the provider is falling behind · "
+    assert render.footer(None, None, now=1.0) == "starting…"
