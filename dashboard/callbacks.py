@@ -8,6 +8,7 @@ snapshot on each tick. The heatmap is the exception: after its first draw it is 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -21,7 +22,7 @@ from dashboard import figures, ids, render, tables
 from dashboard.export import export_bytes
 from dashboard.safety import InputError, parse_number
 from dashboard.view import ViewOptions, from_query, to_query
-from provider.consolidate import execution_cost
+from provider.consolidate import consolidate, execution_cost
 from provider.history import coarsen
 from provider.models import Side, Venue
 from provider.state import Snapshot
@@ -37,11 +38,15 @@ def view_from_store(data: dict[str, Any] | None, symbols: tuple[str, ...]) -> Vi
 
 
 def waiting_message(snap: Snapshot | None) -> str:
-    """What the page says while no venue can be drawn yet."""
+    """What the page says about venues that cannot be drawn (yet)."""
     if snap is None:
         return "Connecting to venues…"
-    waiting = [f"{v.venue.value} {v.state}" for v in snap.venues if not v.included]
-    return "Waiting for venues: " + ", ".join(waiting) if waiting else "Waiting for data…"
+    waiting = [f"{v.venue.value} ({v.reason or v.state})" for v in snap.venues if not v.included]
+    if not waiting:
+        return "Waiting for data…"
+    if not any(v.included for v in snap.venues):
+        return "Waiting for venues: " + ", ".join(waiting)
+    return "Not in the consolidated view: " + ", ".join(waiting)
 
 
 def register(app: Dash, provider: Any) -> None:
@@ -49,7 +54,8 @@ def register(app: Dash, provider: Any) -> None:
     venues: tuple[Venue, ...] = provider.config.venues
 
     def snapshot(opts: ViewOptions) -> Snapshot | None:
-        return provider.snapshot(opts.symbol)
+        snap = provider.snapshot(opts.symbol)
+        return None if snap is None else view_snapshot(snap, opts, provider.config)
 
     # ------------------------------------------------------------------ URL <-> controls
 
@@ -151,14 +157,19 @@ def register(app: Dash, provider: Any) -> None:
         snap = snapshot(opts)
         footer = render.footer(snap, provider.statistics() if snap else None, time.time())
         if snap is None or not snap.consolidated.venues:
-            msg = waiting_message(snap)
+            live = snap is not None and any(v.included for v in snap.venues)
+            msg = (
+                "No venue shown: click a venue chip above to show its liquidity"
+                if live and not opts.venues
+                else waiting_message(snap)
+            )
             empty = figures.empty_figure(msg, opts)
             stats = render.stats(tables.stats_items(snap)) if snap else None
             return stats, None, empty, empty, empty, empty, empty, msg, True, footer
         cons = snap.consolidated
         return (
             render.stats(tables.stats_items(snap)),
-            render.ladder(tables.ladder_rows(snap, opts), opts),
+            render.ladder(tables.ladder_rows(snap, opts, n=10), opts),
             figures.depth_figure(snap, opts),
             figures.breakdown_figure(snap, opts),
             figures.bands_figure(snap, opts),
@@ -259,6 +270,22 @@ def register(app: Dash, provider: Any) -> None:
         except InputError as exc:
             return no_update, str(exc), True
         return {"content": content, "filename": name, "base64": True}, "", False
+
+
+def view_snapshot(snap: Snapshot, opts: ViewOptions, config: Any) -> Snapshot:
+    """The snapshot as the trader's venue selection sees it: the consolidated numbers
+    (best bid/ask, mid, spread, liquidity, bands, buckets) recomputed over the shown venues
+    only, so that every panel agrees with the charts. Venue health is kept for all."""
+    chosen = tuple(b for b in snap.books if b.venue in opts.venues)
+    if len(chosen) == len(snap.books):
+        return snap
+    cons = consolidate(
+        chosen,
+        config.symbol(snap.symbol).grid,
+        config.window_pct,
+        buckets_each_side=config.buckets_each_side,
+    )
+    return dataclasses.replace(snap, consolidated=cons, books=chosen)
 
 
 def _grid_text(grid: Any, mult: int) -> str:

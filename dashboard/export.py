@@ -94,14 +94,24 @@ def figure_for(
     if chart_id == ids.DOMINANCE:
         return figures.dominance_figure(snap, opts)
     if chart_id == ids.PROFILE:
-        return figures.profile_figure(snap.profile, opts, snap.consolidated.mid)
+        return figures.profile_figure(snap.profile, opts, snap.consolidated.mid, quote=snap.quote)
     raise InputError(f"unknown chart {chart_id!r}")
 
 
-def _image(fig: go.Figure, fmt: str, title: str) -> bytes:
+#: an image file has no page behind it: its background must be painted
+PAPER = {"dark": "#0f1419", "light": "#ffffff"}
+
+
+def _image(fig: go.Figure, fmt: str, title: str, theme: str) -> bytes:
     _warm_kaleido()
     fig = go.Figure(fig)
-    fig.update_layout(title={"text": title, "x": 0.01, "font": {"size": 14}}, margin={"t": 40})
+    margin_top = (fig.layout.margin.t or 30) + 40  # room for the title above the legend
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "y": 0.99, "yanchor": "top", "font": {"size": 14}},
+        margin={"t": margin_top},
+        paper_bgcolor=PAPER.get(theme, "#ffffff"),
+        plot_bgcolor=PAPER.get(theme, "#ffffff"),
+    )
     data: bytes = pio.to_image(fig, format=fmt, width=1400, height=700, scale=1)
     return data
 
@@ -236,7 +246,7 @@ def render(provider: Any, opts: ViewOptions, chart: str, fmt: str) -> tuple[str,
     name = next(k for k, v in CHART_IDS.items() if v == chart_id)
     fig = figure_for(provider, opts, chart_id)
     title = f"{opts.symbol} {ids.CHARTS[chart_id]} - {utc_stamp()}"
-    return file_name(opts.symbol, name, fmt), _image(fig, fmt, title)
+    return file_name(opts.symbol, name, fmt), _image(fig, fmt, title, opts.theme)
 
 
 def export_bytes(provider: Any, opts: ViewOptions, chart: str, fmt: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.figures import empty_figure
 from dashboard.view import BUCKET_MULTS, HEAT_MINUTES, RANGES_PCT, REFRESH_MS, ViewOptions
 from provider.models import Venue
 
@@ -26,9 +27,14 @@ SOURCE_COLOURS = {"LIVE": "success", "SIMULATED MARKET": "warning", "REPLAY": "i
 
 
 def _graph(gid: str, height: int) -> html.Div:
-    # the wrapper carries the chart name for download file names (assets/cob.js)
+    # the wrapper carries the chart name for download file names (assets/cob.js); until the
+    # first answer the chart says it is loading (not a blank white plot on a dark page)
     graph = dcc.Graph(
-        id=gid, config=GRAPH_CONFIG, style={"height": f"{height}px"}, className="cob-graph"
+        id=gid,
+        config=GRAPH_CONFIG,
+        style={"height": f"{height}px"},
+        className="cob-graph",
+        figure=empty_figure("loading…", ViewOptions()),
     )
     return html.Div(graph, **{"data-chart": gid})
 
@@ -63,8 +69,7 @@ def venue_toggle(v: Venue) -> html.Span:
                 ],
                 id=key,
                 size="sm",
-                color="secondary",
-                outline=False,
+                color=None,
                 className="cob-venue me-1 mb-1",
                 n_clicks=0,
             ),
@@ -146,7 +151,7 @@ def build_layout(
                             "Export",
                             html.Div(
                                 [
-                                    _select(ids.EXPORT_CHART, chart_opts, ids.HEATMAP, "10rem"),
+                                    _select(ids.EXPORT_CHART, chart_opts, ids.HEATMAP, "12.5rem"),
                                     _select(ids.EXPORT_FORMAT, fmt_opts, "png", "8rem"),
                                     dbc.Button(
                                         "Export", id=ids.EXPORT_BUTTON, size="sm", color="primary"
@@ -223,7 +228,9 @@ def build_layout(
     )
     body = dbc.Container(
         [
-            dbc.Alert(id=ids.CONNECTING, color="info", is_open=False, className="my-2 py-2"),
+            dbc.Alert(
+                id=ids.CONNECTING, color="warning", is_open=False, className="my-1 py-1 px-2 small"
+            ),
             dbc.Alert(
                 id=ids.EXPORT_ERROR,
                 color="danger",

@@ -109,7 +109,10 @@ def ladder(rows: list[tables.LadderRow], opts: ViewOptions) -> html.Table | html
                 mix[f"--m-{v.value}"] = f"{end:.1f}%"
         detail = " · ".join(f"{v.value} {tables.fmt_size(s)}" for v, s in r.venues if s > 0)
         top = (
-            html.Td(r.dominant.value[:4], className=f"vc-{r.dominant.value}")
+            html.Td(
+                [html.Span(className=f"cob-swatch vb-{r.dominant.value}"), r.dominant.value[:4]],
+                className="top",
+            )
             if r.dominant
             else html.Td("")
         )
@@ -138,12 +141,19 @@ def execution(rows: list[tables.ExecRow], quote: str) -> html.Div:
     body = []
     for r in rows:
         style = {"textAlign": "left", "fontWeight": 600 if r.venue is None else 400}
-        if r.venue is not None:
-            style["color"] = VENUE_COLORS[r.venue]
+        # a colour swatch, not coloured text: yellow or light blue text is unreadable on white
+        label: Any = (
+            r.label
+            if r.venue is None
+            else [
+                html.Span(className="cob-swatch", style={"background": VENUE_COLORS[r.venue]}),
+                r.label,
+            ]
+        )
         body.append(
             html.Tr(
                 [
-                    html.Td(r.label, style=style),
+                    html.Td(label, style=style),
                     html.Td(r.avg_text),
                     html.Td(r.touch_text),
                     html.Td(r.mid_text),
@@ -176,10 +186,10 @@ def chip_children(v: Venue, chip: tables.Chip | None) -> list[Any]:
 
 
 def chip_class(chip: tables.Chip | None, on: bool) -> str:
+    """Classes of a venue chip: its status dot, and "off" when its liquidity is hidden
+    (assets/cob.css draws both; no Bootstrap colour class, so nothing fights them)."""
     state = DOT.get(chip.color, "st-connecting") if chip else "st-connecting"
-    return f"cob-venue me-1 mb-1 btn btn-sm btn-{'dark' if on else 'outline-secondary'} {state}" + (
-        "" if on else " off"
-    )
+    return f"cob-venue me-1 mb-1 btn btn-sm {state}" + ("" if on else " off")
 
 
 def chip_tip(v: Venue, chip: tables.Chip | None, on: bool) -> str:

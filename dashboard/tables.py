@@ -295,20 +295,24 @@ def stats_items(snap: Snapshot) -> list[StatItem]:
         ),
         StatItem("best bid", venue_of(c.best_bid, c.best_bid_venue), "highest bid, its venue"),
         StatItem("best ask", venue_of(c.best_ask, c.best_ask_venue), "lowest ask, its venue"),
-        StatItem("spread", fmt_bps(c.spread_bps), spread_hint),
         StatItem(
-            "imbalance",
+            "spread",
+            fmt_bps(c.spread_bps) + (" crossed" if c.crossed else ""),
+            spread_hint,
+        ),
+        StatItem(
+            "imbalance (+ = bids)",
             fmt_pct(c.imbalance * 100.0, signed=True),
             f"(bid − ask) / (bid + ask) notional within ±{w:g} % of the mid; + = more bids",
         ),
         StatItem(
-            f"liquidity ±{w:g} %",
+            f"liquidity ±{w:g} % bid / ask",
             _pair(fmt_notional(c.bid_notional), fmt_notional(c.ask_notional), quote),
             f"bid / ask notional within ±{w:g} % of the mid; sizes "
             + _pair(fmt_size(c.bid_size), fmt_size(c.ask_size), base),
         ),
         StatItem(
-            "depth ±1 %",
+            "depth ±1 % bid / ask",
             _pair(fmt_size(bs), fmt_size(as_), base),
             "bid / ask size within 1 % of the mid; notional "
             + _pair(fmt_notional(bn), fmt_notional(an), quote),
@@ -545,7 +549,7 @@ def execution_rows(cost: ExecutionCost, base: str = "", quote: str = "") -> list
 STATE_COLOR = {
     LIVE: "success",
     RESYNCING: "warning",
-    STALE: "warning",
+    STALE: "danger",
     CONNECTING: "secondary",
     DISCONNECTED: "danger",
 }

@@ -583,12 +583,6 @@ def test_light_theme(live_app: Any, page: Any) -> None:
     assert_no_console_errors(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: PNG/SVG/PDF exports keep the page's transparent background"
-    " (figures use paper_bgcolor transparent; dashboard/export.py _image sets none), so a"
-    " dark-view export is light-grey text on no background: unreadable in any image viewer",
-)
 def test_image_export_has_an_opaque_background(live_app: Any) -> None:
     """The bytes the Export button downloads (``export_bytes``, what the page's callback
     sends): a PNG of the dark view must carry its own background, like the page has."""
@@ -619,12 +613,6 @@ def contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: a hidden venue's chip is grey text on a grey button (render.chip_class"
-    " gives 'btn-outline-secondary' while dbc.Button(color='secondary') in layout.venue_toggle"
-    " adds 'btn-secondary'): the name of the venue to click back on cannot be read",
-)
 def test_hidden_venue_chip_stays_readable(live_app: Any, page: Any) -> None:
     open_dashboard(page, live_app.url)
     chip(page, "binance").click()
@@ -641,12 +629,6 @@ def test_hidden_venue_chip_stays_readable(live_app: Any, page: Any) -> None:
     assert contrast(*colours) >= 3.0, f"venue name {colours[0]} on {colours[1]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the stats tiles ignore the venue selection (callbacks.panels renders"
-    " tables.stats_items(snap) without the view), so with binance hidden 'Liquidity ±5 %'"
-    " still counts binance and 'Best bid/ask' can name it",
-)
 def test_stats_tiles_follow_the_venue_selection(live_app: Any, page: Any) -> None:
     shown = [v.value for v in Venue if v is not Venue.BINANCE]
     open_dashboard(page, f"{live_app.url}?venues={','.join(shown)}")

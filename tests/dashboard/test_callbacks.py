@@ -106,7 +106,7 @@ def test_heatmap_drops_the_oldest_seconds_beyond_the_window() -> None:
 def test_waiting_states_say_what_is_happening() -> None:
     assert waiting_message(None) == "Connecting to venues…"
     msg = waiting_message(F.snapshot())
-    assert msg == "Waiting for venues: okx resyncing"
+    assert msg == "Not in the consolidated view: okx (sequence gap 5 -> 7)"
     p = FakeProvider(None)
     fig, state = heatmap_update(p, OPTS, None, now=1.0)
     assert state == {"empty": "Connecting to venues…"}
@@ -176,3 +176,23 @@ def test_footer_says_when_the_data_is_old() -> None:
     old = render.footer(snap, st, now=snap.ts + 7.0)
     assert old[0].children == "data 7.0 s old: the provider is falling behind · "
     assert render.footer(None, None, now=1.0) == "starting…"
+
+
+def test_numbers_follow_the_venue_selection() -> None:
+    from dashboard.callbacks import view_snapshot
+
+    p = FakeProvider(F.snapshot())
+    snap = p.snap
+    assert snap is not None
+    same = view_snapshot(snap, OPTS, p.config)
+    assert same is snap  # every included venue shown: nothing recomputed
+    no_binance = view_snapshot(snap, OPTS.with_(venues=(Venue.COINBASE, Venue.KRAKEN)), p.config)
+    c = no_binance.consolidated
+    assert set(c.venues) == {Venue.COINBASE, Venue.KRAKEN}
+    # without binance: best bid 999.5 kraken, best ask 1000.5 coinbase; window bids
+    # coinbase 0.5 + 1.5 and kraken 1 + 2 = 5 (all within 5 % of the mid)
+    assert (c.best_bid, c.best_bid_venue, c.best_ask, c.best_ask_venue) == (
+        999.5, Venue.KRAKEN, 1000.5, Venue.COINBASE,
+    )  # fmt: skip
+    assert c.bid_size == 5.0
+    assert no_binance.venues == snap.venues  # health of every venue still shown

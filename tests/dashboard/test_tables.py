@@ -75,9 +75,9 @@ def test_stats_items_values() -> None:
         ("best ask", "1,000.50 (binance)"),
         ("spread", "10.00 bps"),
         # (15859 - 18655.25) / (15859 + 18655.25)
-        ("imbalance", "-8.10 %"),
-        ("liquidity ±5 %", "15,859 / 18,655 USD"),
-        ("depth ±1 %", "11.00 / 12.50 BTC"),
+        ("imbalance (+ = bids)", "-8.10 %"),
+        ("liquidity ±5 % bid / ask", "15,859 / 18,655 USD"),
+        ("depth ±1 % bid / ask", "11.00 / 12.50 BTC"),
         ("mid 1 s", "1,000.00 / 1,001.00 / 1,002.00"),
         ("spread 1 s", "10.00 / 11.00 / 12.00 bps"),
         ("updates 1 s", "2.00/s"),
@@ -91,8 +91,8 @@ def test_stats_items_values() -> None:
     hints = {i.label: i.hint for i in items}
     assert hints["VW mid"] == "volume-weighted mid of the best 5 levels per side; mid 1,000.00"
     assert hints["spread"] == "best ask − best bid = 1.00 USD, in bps of the mid"
-    assert hints["liquidity ±5 %"].endswith("sizes 16.00 / 18.50 BTC")
-    assert hints["depth ±1 %"].endswith("notional 10,959 / 12,535 USD")
+    assert hints["liquidity ±5 % bid / ask"].endswith("sizes 16.00 / 18.50 BTC")
+    assert hints["depth ±1 % bid / ask"].endswith("notional 10,959 / 12,535 USD")
     assert hints["mid 1 s"] == "min / avg / max of the mid over the last 1 s (2 samples)"
     assert hints["updates 1 s"].endswith(
         "venue book updates: binance 10.00/s · coinbase 3.00/s · kraken 0.00/s"
@@ -103,7 +103,7 @@ def test_stats_depth_without_a_1pct_band_is_computed_from_the_books() -> None:
     snap = fx.snapshot()
     cons = consolidate(snap.books, fx.GRID, bands_pct=(0.5, 2.0), buckets_each_side=2)
     items = {i.label: i.value for i in T.stats_items(fx.replace(snap, consolidated=cons))}
-    assert items["depth ±1 %"] == "11.00 / 12.50 BTC"
+    assert items["depth ±1 % bid / ask"] == "11.00 / 12.50 BTC"
 
 
 def test_stats_crossed_and_undefined() -> None:
@@ -114,12 +114,12 @@ def test_stats_crossed_and_undefined() -> None:
         )
     )
     items = {i.label: i for i in T.stats_items(crossed)}
-    assert items["spread"].value == "-10.00 bps"  # (1000 - 1001) / 1000.5 = -9.995 bps
+    assert items["spread"].value == "-10.00 bps crossed"  # (1000 - 1001) / 1000.5 = -9.995 bps
     assert "CROSSED" in items["spread"].hint
     empty = {i.label: i.value for i in T.stats_items(fx.empty())}
-    for label in ("VW mid", "best bid", "best ask", "spread", "imbalance"):
+    for label in ("VW mid", "best bid", "best ask", "spread", "imbalance (+ = bids)"):
         assert empty[label] == DASH
-    assert empty["liquidity ±5 %"] == DASH and empty["depth ±1 %"] == DASH
+    assert empty["liquidity ±5 % bid / ask"] == DASH and empty["depth ±1 % bid / ask"] == DASH
     one = {i.label: i.value for i in T.stats_items(fx.one_sided())}
     assert one["best bid"] == "999.500 (kraken)" and one["best ask"] == DASH
     assert one["VW mid"] == DASH
@@ -267,7 +267,7 @@ def test_venue_chips_states_colours_and_details() -> None:
     assert [(c.name, c.state, c.color, c.included) for c in chips] == [
         ("binance", LIVE, "warning", False),  # live, yet excluded: no fx rate
         ("kraken", LIVE, "success", True),
-        ("huobi", STALE, "warning", False),
+        ("huobi", STALE, "danger", False),
         ("bitfinex", DISCONNECTED, "danger", False),
         ("okx", "resyncing", "warning", False),
         ("bybit", CONNECTING, "secondary", False),
