@@ -64,24 +64,28 @@ class HeapSide:
         self._heap.clear()
 
     def apply(self, levels: Levels, _inf: float = _INF, _push: Any = heappush) -> None:
-        # Hot path: one pass over [price, size] pairs, no calls beyond float() and the C
-        # heap push (defaults bind the globals as fast locals).
+        # Hot path: one pass over [price, size] pairs, no calls beyond float(), the dict
+        # methods and the C heap push (defaults bind the globals as fast locals). Deletes
+        # come first (half of a Binance diff); ``setdefault`` inserts a new level and tells
+        # us it was new in one dict operation.
         d = self.sizes
         heap = self._heap
         sign = self._sign
         for p, q in levels:
-            p = float(p)
             q = float(q)
-            if 0.0 < q < _inf:
-                if p not in d:
-                    if not 0.0 < p < _inf:
-                        raise _bad_level((p, q))
-                    _push(heap, p * sign)
-                d[p] = q
-            elif q == 0.0:
-                d.pop(p, None)
-            else:
+            if q == 0.0:
+                d.pop(float(p), None)
+                continue
+            p = float(p)
+            if not 0.0 < q < _inf:
                 raise _bad_level((p, q))
+            if d.setdefault(p, q) is q:  # a new level (at worst a harmless second push)
+                if not 0.0 < p < _inf:
+                    del d[p]
+                    raise _bad_level((p, q))
+                _push(heap, p * sign)
+            else:
+                d[p] = q
         if len(heap) > 2 * len(d) + 64:  # too many dead prices: rebuild
             heap[:] = [p * sign for p in d]
             heapify(heap)
@@ -284,6 +288,7 @@ class OrderBook:
         return self.ask_side.best()
 
     def is_crossed(self) -> bool:
+        """Best bid at or above best ask (never true of a correct book of one venue)."""
         b = self.bid_side.best()
         if b is None:
             return False

@@ -119,6 +119,9 @@ class Connection:
         self.books = books
         self.adapter = adapter
         self.markets: set[Market] = set()
+        # market -> tracker by object identity: the adapter hands out one Market object per
+        # symbol, and an int key avoids hashing a dataclass on every frame
+        self._trackers: dict[int, tuple[Market, MarketTracker]] = {}
         #: the venue asked the client to reconnect (e.g. Bitfinex info 20051)
         self.reconnect_requested = ""
 
@@ -157,13 +160,17 @@ class Connection:
         replies: list[str] = []
         for ev in events:
             if type(ev) is BookDelta:
-                self.markets.add(ev.market)
-                t = books.tracker(ev.market)
-                t.count_frame(frame_no)
+                hit = self._trackers.get(id(ev.market))
+                if hit is not None and hit[0] is ev.market:
+                    t = hit[1]
+                else:
+                    t = self._tracker(ev.market)
+                if t._last_frame != frame_no:  # (count_frame, inlined on the hot path)
+                    t._last_frame = frame_no
+                    t.counters.frames += 1
                 t.on_delta(ev, now)
             elif type(ev) is BookSnapshot:
-                self.markets.add(ev.market)
-                t = books.tracker(ev.market)
+                t = self._tracker(ev.market)
                 t.count_frame(frame_no)
                 t.on_snapshot(ev, now)
             elif type(ev) is Trade:
@@ -187,6 +194,12 @@ class Connection:
                         now,
                     )
         return replies
+
+    def _tracker(self, market: Market) -> MarketTracker:
+        t = self.books.tracker(market)
+        self.markets.add(market)
+        self._trackers[id(market)] = (market, t)
+        return t
 
     def lost(self, reason: str, now: float) -> None:
         """The connection is gone: every book it carried is out of sync."""

@@ -42,6 +42,9 @@ class SyncState(StrEnum):
         return self.value
 
 
+_IN_SYNC = SyncState.IN_SYNC  # (a module constant: read on every delta)
+
+
 class Guard:
     """A venue's integrity rule for one book. This base class checks nothing.
 
@@ -90,6 +93,7 @@ class MarketTracker:
     __slots__ = (
         "_buffer",
         "_last_frame",
+        "_verifies",
         "book",
         "counters",
         "guard",
@@ -121,6 +125,8 @@ class MarketTracker:
         self.on_out_of_sync = on_out_of_sync
         self._buffer: deque[BookDelta] = deque(maxlen=buffer_limit)
         self._last_frame = -1
+        # guards without a checksum rule are not asked on every delta
+        self._verifies = type(guard).verify is not Guard.verify
 
     @property
     def in_sync(self) -> bool:
@@ -159,7 +165,7 @@ class MarketTracker:
             self.out_since = None
 
     def on_delta(self, delta: BookDelta, now: float) -> None:
-        if self.state is not SyncState.IN_SYNC:
+        if self.state is not _IN_SYNC:
             if self.guard.buffers:
                 self._buffer.append(delta)
                 self.counters.buffered += 1
@@ -183,7 +189,7 @@ class MarketTracker:
         elif delta.last_seq is not None:  # a sequenced "no change" message (Huobi mbp)
             self.counters.deltas += 1
         # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
-        if guard.verify(book, delta):
+        if self._verifies and guard.verify(book, delta):
             self.counters.checksums_ok += 1
         if book.is_crossed():
             raise CrossedBook(

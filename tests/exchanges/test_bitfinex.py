@@ -370,11 +370,12 @@ def test_subscribe_messages() -> None:
     msgs = a.subscribe_messages([a.market_for("BTC/USDT"), a.market_for("ETH/USD")])
     assert msgs == [
         '{"event":"conf","flags":196608}',
+        # books first: after a reconnect they are what the page waits for
         '{"event":"subscribe","channel":"book","symbol":"tBTCUST","prec":"P0","freq":"F0",'
         '"len":"100"}',
-        '{"event":"subscribe","channel":"trades","symbol":"tBTCUST"}',
         '{"event":"subscribe","channel":"book","symbol":"tETHUSD","prec":"P0","freq":"F0",'
         '"len":"100"}',
+        '{"event":"subscribe","channel":"trades","symbol":"tBTCUST"}',
         '{"event":"subscribe","channel":"trades","symbol":"tETHUSD"}',
     ]
     assert a.connect_url([]) == "wss://api-pub.bitfinex.com/ws/2"
