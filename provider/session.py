@@ -10,7 +10,7 @@ replay exercises exactly the code that runs live. No I/O here; ``now`` is passed
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from provider.errors import ParseError
@@ -31,6 +31,8 @@ from provider.models import (
 from provider.sync import MarketTracker
 
 log = logging.getLogger(__name__)
+
+_NO_REPLIES: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -125,7 +127,7 @@ class Connection:
         #: the venue asked the client to reconnect (e.g. Bitfinex info 20051)
         self.reconnect_requested = ""
 
-    def feed(self, frame: str | bytes, now: float) -> list[str]:
+    def feed(self, frame: str | bytes, now: float) -> Sequence[str]:
         """Parse and apply one received frame; returns texts to send back at once."""
         books = self.books
         books.counters.frames += 1
@@ -139,7 +141,7 @@ class Connection:
             if market is not None:
                 # a malformed book message for a known market: its update is lost
                 books.tracker(market).mark_out_of_sync(f"malformed message: {exc}", now)
-            return []
+            return _NO_REPLIES
         return self.dispatch(events, now)
 
     def feed_rest(self, body: str | bytes, market: Market, now: float) -> None:
@@ -154,10 +156,10 @@ class Connection:
             return
         self.dispatch(events, now)
 
-    def dispatch(self, events: list[Event], now: float) -> list[str]:
+    def dispatch(self, events: list[Event], now: float) -> Sequence[str]:
         books = self.books
         frame_no = books.messages
-        replies: list[str] = []
+        replies: list[str] | None = None  # (most frames ask for none: no list built)
         for ev in events:
             if type(ev) is BookDelta:
                 hit = self._trackers.get(id(ev.market))
@@ -178,6 +180,8 @@ class Connection:
             elif type(ev) is Heartbeat:
                 books.counters.heartbeats += 1
             elif type(ev) is Reply:
+                if replies is None:
+                    replies = []
                 replies.append(ev.text)
             elif type(ev) is Status:
                 if ev.kind == "reconnect":
@@ -193,7 +197,7 @@ class Connection:
                         f"connection sequence {ev.expected} expected, {ev.received} received",
                         now,
                     )
-        return replies
+        return _NO_REPLIES if replies is None else replies
 
     def _tracker(self, market: Market) -> MarketTracker:
         t = self.books.tracker(market)

@@ -183,18 +183,21 @@ class MarketTracker:
             self.counters.stale += 1
             return
         book = self.book
-        if delta.bids or delta.asks:
-            book.apply(delta.bids, delta.asks)
+        bids = delta.bids
+        asks = delta.asks
+        if bids or asks:
+            book.apply(bids, asks)
             self.counters.deltas += 1
         elif delta.last_seq is not None:  # a sequenced "no change" message (Huobi mbp)
             self.counters.deltas += 1
         # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
         if self._verifies and guard.verify(book, delta):
             self.counters.checksums_ok += 1
-        if book.is_crossed():
-            raise CrossedBook(
-                f"{self.market} crossed: bid {book.best_bid()} >= ask {book.best_ask()}"
-            )
+        b = book.bid_side.best()
+        if b is not None:
+            a = book.ask_side.best()
+            if a is not None and b >= a:
+                raise CrossedBook(f"{self.market} crossed: bid {b} >= ask {a}")
 
     def _verify(self, msg: BookSnapshot | BookDelta) -> None:
         ok = self.guard.verify(self.book, msg)

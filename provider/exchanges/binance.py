@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
+from orjson import JSONDecodeError
+from orjson import loads as _loads
+
 from provider.errors import ParseError, SequenceGap, StaleSnapshot
 from provider.exchanges.base import Adapter, dumps, head, loads
 from provider.models import (
@@ -149,7 +152,10 @@ class BinanceAdapter(Adapter):
         )
 
     def parse(self, frame: str | bytes) -> list[Event]:
-        msg = loads(frame)
+        try:  # (base.loads inlined: a call less on every frame)
+            msg = _loads(frame)
+        except (JSONDecodeError, TypeError) as exc:
+            raise ParseError(f"not JSON: {exc}") from None
         if type(msg) is not dict:
             raise ParseError(f"Binance frame is not an object: {head(frame, 80)!r}")
         data = msg.get("data", msg)
