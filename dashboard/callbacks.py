@@ -15,6 +15,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
@@ -29,6 +30,9 @@ from provider.state import Snapshot
 
 log = logging.getLogger(__name__)
 
+#: a heatmap drawn while the provider is younger than its window starts this share of the
+#: window before the first recorded second
+HEAT_LEAD = 0.05
 #: the first draw of the heatmap has at most this many time rows (60 min -> 6 s rows)
 HEAT_MAX_ROWS = 600
 
@@ -340,12 +344,27 @@ def heatmap_update(
     t1 = float(latest)
     t0 = t1 - opts.heat_minutes * 60 + 1
     window = provider.history_window(opts.symbol, t0, t1, lo, n, venues)
+    t_start = recording_start(window)
+    if t_start > t0:  # the provider started within the window: draw from then, not from
+        t0 = t_start  # minutes of blank (a strip of "not recorded" stays in front)
+        window = provider.history_window(opts.symbol, t0, t1, lo, n, venues)
     # a long history is drawn with coarser rows (new seconds are then appended one by one)
     window = coarsen(window, math.ceil(window.times.size / HEAT_MAX_ROWS))
     trades = provider.trades(opts.symbol, t0, t1 + 1)
     fig = figures.heatmap_figure(window, trades, opts, grid, quote=snap.quote)
     state = {"key": key, "lo": lo, "n": n, "last": latest, "first": int(t0), "built": now}
     return fig, state
+
+
+def recording_start(window: Any) -> float:
+    """Where a full heatmap draw starts: ``LEAD`` of the window's seconds (at least 10 s)
+    before its first recorded second, so a window that mostly predates the provider is not
+    drawn as minutes of "not recorded" with a sliver of data at its end."""
+    rec = np.flatnonzero(window.recorded)
+    if rec.size == 0 or window.times.size == 0:
+        return float(window.times[0]) if window.times.size else 0.0
+    lead = max(10.0, HEAT_LEAD * (float(window.times[-1]) - float(window.times[0])))
+    return max(float(window.times[0]), float(window.times[rec[0]]) - lead)
 
 
 def _patch(

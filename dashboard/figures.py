@@ -970,11 +970,18 @@ def breakdown_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
             text=[f"{s:.1f} %" if math.isfinite(s) else "" for s in shares],
             textposition="inside",
             insidetextanchor="middle",
+            textangle=0,
             customdata=[[shares[0], float(bid_sz[k])], [shares[1], float(ask_sz[k])]],
             hovertemplate=f"{v} %{{y}}: %{{x:,.0f}} {quote} · %{{customdata[1]:,.4f}} {base}"
             " · %{customdata[0]:.1f} %<extra></extra>",
         )
-    fig.update(barmode="stack", yaxis={"categoryorder": "array", "categoryarray": ["bids", "asks"]})
+    fig.update(
+        barmode="stack",
+        yaxis={"categoryorder": "array", "categoryarray": ["bids", "asks"]},
+        # a share whose label does not fit its segment at 10 px is not labelled (the hover
+        # still has it), rather than squeezed or turned on its side
+        uniformtext={"minsize": 10, "mode": "hide"},
+    )
     if not rows or not (np.nansum(bid_not) > 0 or np.nansum(ask_not) > 0):
         fig.note("no liquidity from the selected venues")
     return fig.build()
@@ -1110,11 +1117,12 @@ def profile_figure(
     that traded this session (venue colours, stacked outwards in ``Venue`` order) instead
     of "buy"/"sell".
 
-    Point of control (shape "poc", a line through the bucket's middle) and value area
-    (shape "value area", shaded ``value_area_low .. value_area_high``) are the profile's own
-    when every venue of the profile is selected; otherwise they are recomputed over the
-    selected venues with the provider's rules (``VALUE_AREA`` = 70 %). The mid (shape
-    "mid") is marked when given.
+    Point of control (shape "POC <price>", a line through the bucket's middle) and value
+    area ("VA 70 %", shaded ``value_area_low .. value_area_high``) are the
+    profile's own when every venue of the profile is selected; otherwise they are
+    recomputed over the selected venues with the provider's rules (``VALUE_AREA`` = 70 %).
+    Both are labelled in the legend (a legend group would put each on its own row).
+    The mid (shape "mid") is marked and labelled on the plot when given.
     """
     base = opts.symbol
     fig = _Fig(
@@ -1192,9 +1200,12 @@ def profile_figure(
             )
     poc, va_low, va_high = _poc_and_va(profile, rows, index, lower, buy_v, sell_v)
     if poc is not None and va_low is not None and va_high is not None:
+        # labelled in the legend, not on the plot: labels at the lines collide with each
+        # other and with the mid's whenever the three are close, which is most of the time
         fig.shapes.append(
             {
-                "name": "value area",
+                "name": f"VA {VALUE_AREA * 100:.0f} %",
+                "showlegend": True,
                 "type": "rect",
                 "xref": "paper",
                 "yref": "y",
@@ -1202,29 +1213,16 @@ def profile_figure(
                 "x1": 1,
                 "y0": va_low,
                 "y1": va_high,
-                "fillcolor": _rgba("#9E9E9E", 0.15),
+                "fillcolor": _rgba("#9E9E9E", 0.25),
                 "line": {"width": 0},
                 "layer": "below",
-            }
-        )
-        fig.annotations.append(
-            {
-                "name": "value area",
-                "text": f"VA {VALUE_AREA * 100:.0f} %",
-                "xref": "paper",
-                "yref": "y",
-                "x": 1.0,
-                "y": va_high,
-                "xanchor": "right",
-                "yanchor": "top",
-                "showarrow": False,
-                "font": {"size": 11, "color": _fg(opts)},
             }
         )
         poc_mid = float(_clean(np.array([poc + w / 2.0]))[0])
         fig.shapes.append(
             {
-                "name": "poc",
+                "name": f"POC {fmt_price(poc, ref)}",
+                "showlegend": True,
                 "type": "line",
                 "xref": "paper",
                 "yref": "y",
@@ -1233,20 +1231,6 @@ def profile_figure(
                 "y0": poc_mid,
                 "y1": poc_mid,
                 "line": {"color": "#FFB000", "width": 2, "dash": "dash"},
-            }
-        )
-        fig.annotations.append(
-            {
-                "name": "poc",
-                "text": f"POC {fmt_price(poc, ref)}",
-                "xref": "paper",
-                "yref": "y",
-                "x": 0.0,
-                "y": poc_mid,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-                "font": {"size": 11, "color": "#FFB000"},
             }
         )
     if mid is not None and math.isfinite(mid):

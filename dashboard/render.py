@@ -110,7 +110,7 @@ def ladder(rows: list[tables.LadderRow], opts: ViewOptions) -> html.Table | html
         detail = " · ".join(f"{v.value} {tables.fmt_size(s)}" for v, s in r.venues if s > 0)
         top = (
             html.Td(
-                [html.Span(className=f"cob-swatch vb-{r.dominant.value}"), r.dominant.value[:4]],
+                [html.Span(className=f"cob-swatch vb-{r.dominant.value}"), r.dominant.value],
                 className="top",
             )
             if r.dominant

@@ -415,7 +415,9 @@ def test_silenced_venue_chip_turns_stale_then_live(live_app: Any, page: Any) -> 
     eventually(
         lambda: venue not in page.inner_text(f"#{ids.EXEC_TABLE}"), 8, "no sweep on its book"
     )
-    eventually(lambda: f"{venue} (silent for" in page.inner_text(f"#{ids.CONNECTING}"), 8, "stale alert")
+    eventually(
+        lambda: f"{venue} (silent for" in page.inner_text(f"#{ids.CONNECTING}"), 8, "stale alert"
+    )
     screenshot(page, "dashboard_okx_stale.png")
 
     eventually(lambda: "st-live" in chips(page)[venue]["cls"], UPDATE_S, f"{venue} live again")

@@ -103,6 +103,24 @@ def test_heatmap_drops_the_oldest_seconds_beyond_the_window() -> None:
     assert len(deletes) == 1 and state2["first"] == state["first"] + 1
 
 
+def test_heatmap_of_a_young_provider_starts_shortly_before_its_first_second() -> None:
+    """Recording began at second 100 of a 60 s window ending at 103: the draw starts 10 s
+    (the minimum lead) before it, not at second 44 with 56 s of "not recorded"."""
+    p = FakeProvider(F.snapshot())
+    fig, state = heatmap_update(p, OPTS, None, now=200.0)
+    heat = fig.data[0]
+    assert len(heat.x) == 14  # seconds 90 .. 103
+    assert heat.x[0] == "1970-01-01 00:01:30.500" and heat.x[-1] == "1970-01-01 00:01:43.500"
+    gaps = fig.data[4]  # "not recorded": 90 .. 99 and 102
+    assert [row[0] == 1.0 for row in gaps.z] == [True] * 10 + [False, False, True, False]
+    assert state is not None and state["first"] == 90
+    # once the history reaches back past the window, the draw covers the whole window
+    for t in range(104, 170):
+        p.history.record(float(t), 996, F.ROW_100, 999.5, 1000.5, 1000.0, centre=1000)
+    fig2, state2 = heatmap_update(p, OPTS, None, now=300.0)
+    assert len(fig2.data[0].x) == 60 and state2 is not None and state2["first"] == 110
+
+
 def test_waiting_states_say_what_is_happening() -> None:
     assert waiting_message(None) == "Connecting to venues…"
     msg = waiting_message(F.snapshot())

@@ -49,7 +49,17 @@ def names(fig: go.Figure) -> list[str]:
 
 
 def shapes(fig: go.Figure) -> dict[str, Any]:
-    return {s.name: s for s in fig.layout.shapes}
+    """Shapes by name; the profile's POC ("POC <price>") and value area ("VA 70 %") by
+    "poc" and "value area"."""
+    out = {}
+    for s in fig.layout.shapes:
+        key = s.name
+        if key.startswith("POC "):
+            key = "poc"
+        elif key.startswith("VA "):
+            key = "value area"
+        out[key] = s
+    return out
 
 
 def notes(fig: go.Figure) -> dict[str, str]:
@@ -435,6 +445,8 @@ def test_breakdown_shares_by_venue_and_side() -> None:
     assert fig.layout.barmode == "stack"
     assert fig.layout.xaxis.title.text == "notional within ±5 % of mid (USD)"
     assert fig.layout.yaxis.title.text == "side"
+    # labels that do not fit their segment are hidden, never turned sideways
+    assert fig.layout.uniformtext.mode == "hide" and fig.data[0].textangle == 0
     # bid notional within 5 %: binance 999.5*2 + 999 + 995*3 + 980*5 = 10883 of 15859
     expected = {
         "binance": ((10883.0, 13138.5), ("68.6 %", "70.4 %")),
@@ -549,11 +561,9 @@ def test_profile_buy_right_sell_left_poc_value_area_mid() -> None:
     assert (s["poc"].y0, s["poc"].y1) == (1001.5, 1001.5)
     assert (s["value area"].y0, s["value area"].y1) == (1000.0, 1002.0)
     assert (s["mid"].y0, s["mid"].x0, s["mid"].x1) == (1000.25, 0, 1)
-    assert notes(fig) == {
-        "value area": "VA 70 %",
-        "poc": "POC 1,001.00",
-        "mid": "mid 1,000.25",
-    }
+    assert notes(fig) == {"mid": "mid 1,000.25"}  # POC and value area: in the legend
+    assert (s["poc"].name, s["value area"].name) == ("POC 1,001.00", "VA 70 %")
+    assert s["poc"].showlegend and s["value area"].showlegend
     cd = buy.customdata[2].tolist()  # bucket 1000: lower, upper, buy, sell, trades, notional
     assert cd == [1000.0, 1001.0, 2.0, 3.0, 2.0, 1000.2 * 2 + 1000.7 * 3]
 
