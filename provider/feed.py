@@ -5,9 +5,15 @@ limited to the venue's limit), read frames into ``session.Connection.feed``, ans
 replies the adapter asks for, send the venue's keep-alive, fetch REST snapshots where the
 venue's sync needs them, and resync books that fall out of sync following the adapter's
 ``resync`` procedure ("rest", "resubscribe" or "reconnect"). On any failure it marks the
-connection's books out of sync, backs off with jitter (capped), and reconnects. A watchdog
-reconnects a connection that has gone silent, and connections are renewed before the
-venue's maximum lifetime.
+connection's books out of sync and reconnects: at once (a small jitter) when the connection
+had worked, then backing off with jitter (capped) while attempts keep failing; never more
+often than the venue's connection limit allows. A watchdog reconnects a connection that has
+gone silent, and connections are renewed before the venue's maximum lifetime.
+
+Frames are read from the moment the connection opens: subscriptions paced by the venue's
+message limit never hold up the snapshots of the ones already sent. A connection that is
+left is closed in the background (its closing handshake waits for the venue's answer, which
+no one needs to wait for): the next one opens at once.
 
 There are no venue names in this module: everything venue-specific comes from the adapter.
 The connect function and the HTTP getter are injected (tests and the emulator use local
@@ -61,6 +67,10 @@ class FeedConfig:
     rest_timeout_s: float = 10.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    #: after a connection that worked fails, the first reconnect waits only a random delay
+    #: up to this (clients of one venue do not come back in lock-step); then the backoff
+    reconnect_jitter_s: float = 0.1
+    close_timeout_s: float = 1.0  # closing handshake of a connection left (in the background)
     max_connection_s: float | None = None  # overrides the adapter's lifetime (tests)
     min_resync_interval_s: float = 1.0  # per market: never resync faster than this
 
@@ -126,10 +136,14 @@ class VenueFeed:
         self.clock = clock
         self.recorder = recorder
         self.health = FeedHealth()
+        self._probe = books.adapter_factory(None)  # the venue's rules (class attributes)
         self._conn: Connection | None = None
         self._ws: Any = None
         self._resync_q: asyncio.Queue[MarketTracker] = asyncio.Queue()
         self._send_times: deque[float] = deque()
+        self._send_lock = asyncio.Lock()  # one message paced at a time
+        self._connect_times: deque[float] = deque()  # connection attempts, last minute
+        self._closing: set[asyncio.Task[Any]] = set()  # connections left, still closing
         self._pending: set[Market] = set()
         self._last_resync: dict[Market, float] = {}
         self._conn_no = 0
@@ -138,37 +152,72 @@ class VenueFeed:
     # ------------------------------------------------------------------------- public
 
     async def run(self) -> None:
-        """Connect forever (until cancelled), backing off between attempts."""
+        """Connect forever (until cancelled): at once after a connection that worked, backing
+        off while attempts keep failing."""
         h = self.health
-        while True:
-            try:
-                await self._session()
-                h.reconnect_attempt = 0
-                delay = 0.0
-            except _Reconnect as exc:
-                log.info("%s: reconnecting (%s)", self.books.venue, exc)
-                delay = 0.0
-            except asyncio.CancelledError:
-                raise
-            except _CONNECTION_ERRORS as exc:
-                h.errors += 1
-                h.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                delay = backoff(
-                    h.reconnect_attempt, self.config.backoff_base_s, self.config.backoff_cap_s
-                )
-                h.reconnect_attempt += 1
-                log.warning(
-                    "%s: connection failed (%s); retry in %.1f s",
-                    self.books.venue,
-                    h.last_error,
-                    delay,
-                )
-            finally:
-                self._end_session("disconnected")
-            if delay:
-                h.next_retry_at = self.clock() + delay
-                await asyncio.sleep(delay)
-                h.next_retry_at = None
+        try:
+            while True:
+                await self._connect_slot()
+                try:
+                    await self._session()
+                    h.reconnect_attempt = 0
+                    delay = 0.0
+                except _Reconnect as exc:
+                    log.info("%s: reconnecting (%s)", self.books.venue, exc)
+                    delay = 0.0
+                except asyncio.CancelledError:
+                    raise
+                except _CONNECTION_ERRORS as exc:
+                    h.errors += 1
+                    h.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                    delay = self.retry_delay(h.reconnect_attempt)
+                    h.reconnect_attempt += 1
+                    log.warning(
+                        "%s: connection failed (%s); retry in %.1f s",
+                        self.books.venue,
+                        h.last_error,
+                        delay,
+                    )
+                finally:
+                    self._end_session("disconnected")
+                if delay:
+                    h.next_retry_at = self.clock() + delay
+                    await asyncio.sleep(delay)
+                    h.next_retry_at = None
+        finally:
+            await self._closed()
+
+    def retry_delay(self, attempt: int, rnd: float | None = None) -> float:
+        """Delay before reconnecting after ``attempt`` failed attempts in a row (0: the
+        connection had worked): a random delay up to ``reconnect_jitter_s``, then the
+        capped exponential backoff."""
+        cfg = self.config
+        r = random.random() if rnd is None else rnd
+        if attempt == 0:
+            return cfg.reconnect_jitter_s * r
+        return backoff(attempt - 1, cfg.backoff_base_s, cfg.backoff_cap_s, r)
+
+    async def _connect_slot(self) -> None:
+        """Wait, if need be, until one more connection keeps within the venue's limit of
+        connections per minute (a sliding window: a burst of reconnects is not delayed)."""
+        limit = self._probe.max_connects_per_min
+        times = self._connect_times
+        now = time.monotonic()
+        while times and times[0] <= now - 60.0:
+            times.popleft()
+        if limit is not None and len(times) >= limit:
+            wait = times[0] + 60.0 - now
+            log.warning(
+                "%s: %d connections in the last minute, the venue allows %g: next in %.1f s",
+                self.books.venue,
+                len(times),
+                limit,
+                wait,
+            )
+            self.health.next_retry_at = self.clock() + wait
+            await asyncio.sleep(wait)
+            self.health.next_retry_at = None
+        times.append(time.monotonic())
 
     def request_resync(self, tracker: MarketTracker) -> None:
         self._enqueue(tracker)
@@ -199,56 +248,89 @@ class VenueFeed:
 
     async def _session(self) -> None:
         cfg = self.config
-        probe = self.books.adapter_factory(None)
-        url = probe.connect_url(self.markets, cfg.ws_base)
+        url = self._probe.connect_url(self.markets, cfg.ws_base)
         self._conn_no += 1
         conn_id = f"{self.books.venue}.ws.{self._conn_no}"
         self._record(RecordKind.CONNECT, conn_id, url, url)
-        async with self.connect(
+        opening = self.connect(
             url,
             max_size=cfg.max_frame,
             open_timeout=cfg.connect_timeout_s,
-            close_timeout=1.0,
+            close_timeout=cfg.close_timeout_s,
             ping_interval=20.0,
             ping_timeout=20.0,
             compression=None,
-        ) as ws:
-            conn = self.books.connect(url)
-            self._send_times.clear()  # the venue's rate limit is per connection
-            self._ws = ws
-            self._conn = conn
-            h = self.health
-            h.connected = True
-            h.connects += 1
-            h.last_error = ""
-            adapter = conn.adapter
-            for msg in adapter.subscribe_messages(self.markets):
-                await self._send(msg, conn_id)
-            tasks = [asyncio.create_task(self._read(ws, conn, conn_id), name="read")]
-            tasks.append(asyncio.create_task(self._resyncs(conn, conn_id), name="resync"))
-            tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
-            if adapter.ping_text:
-                tasks.append(
-                    asyncio.create_task(
-                        self._pinger(adapter.ping_text, adapter.ping_interval_s, conn_id)
-                    )
+        )
+        ws = await opening.__aenter__()
+        try:
+            await self._serve(ws, url, conn_id)
+        finally:
+            self._close_later(opening)
+
+    async def _serve(self, ws: Any, url: str, conn_id: str) -> None:
+        """Run one open connection until it fails (always ends with an exception)."""
+        conn = self.books.connect(url)
+        self._send_times.clear()  # the venue's rate limit is per connection
+        self._ws = ws
+        self._conn = conn
+        h = self.health
+        h.connected = True
+        h.connects += 1
+        h.last_error = ""
+        adapter = conn.adapter
+        # reading starts with the connection: the snapshots of the first subscriptions are
+        # applied while later ones wait for the venue's message limit
+        tasks = [asyncio.create_task(self._read(ws, conn, conn_id), name="read")]
+        tasks.append(asyncio.create_task(self._resyncs(conn, conn_id), name="resync"))
+        tasks.append(asyncio.create_task(self._watchdog(), name="watchdog"))
+        if adapter.ping_text:
+            tasks.append(
+                asyncio.create_task(
+                    self._pinger(adapter.ping_text, adapter.ping_interval_s, conn_id)
                 )
-            lifetime = cfg.max_connection_s or adapter.max_connection_s
-            if lifetime:
-                tasks.append(asyncio.create_task(self._lifetime(lifetime)))
-            try:
-                if adapter.resync == "rest":
-                    await asyncio.sleep(cfg.snapshot_delay_s)  # let the first diffs buffer
-                    for m in self.markets:
-                        self._enqueue(self.books.tracker(m))
-                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            )
+        lifetime = self.config.max_connection_s or adapter.max_connection_s
+        if lifetime:
+            tasks.append(asyncio.create_task(self._lifetime(lifetime)))
+        opening = asyncio.create_task(self._subscribe(adapter, conn_id), name="subscribe")
+        try:
+            pending = {opening, *tasks}
+            while True:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for t in done:
                     t.result()  # re-raise what ended the session
-                raise FeedError("connection closed by the venue")
-            finally:
-                for t in tasks:
-                    t.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                if done != {opening}:
+                    raise FeedError("connection closed by the venue")
+        finally:
+            for t in (opening, *tasks):
+                t.cancel()
+            await asyncio.gather(opening, *tasks, return_exceptions=True)
+
+    async def _subscribe(self, adapter: Any, conn_id: str) -> None:
+        for msg in adapter.subscribe_messages(self.markets):
+            await self._send(msg, conn_id)
+        if adapter.resync == "rest":
+            await asyncio.sleep(self.config.snapshot_delay_s)  # let the first diffs buffer
+            for m in self.markets:
+                self._enqueue(self.books.tracker(m))
+
+    def _close_later(self, opening: Any) -> None:
+        """Close a connection that is left without waiting for its closing handshake (up to
+        ``close_timeout_s``: a connection whose reading stopped may never see the venue's
+        answer): the next connection opens meanwhile."""
+        task = asyncio.create_task(opening.__aexit__(None, None, None), name="close")
+        self._closing.add(task)
+        task.add_done_callback(self._closed_one)
+
+    def _closed_one(self, task: asyncio.Task[Any]) -> None:
+        self._closing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("%s: closing a connection: %r", self.books.venue, task.exception())
+
+    async def _closed(self) -> None:
+        """Wait for the connections still closing (when the feed stops)."""
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=self.config.close_timeout_s + 1.0)
 
     async def _read(self, ws: Any, conn: Connection, conn_id: str) -> None:
         feed = conn.feed
@@ -274,13 +356,14 @@ class VenueFeed:
         """Send one message, never faster than the venue's per-connection limit."""
         limit = self._conn.adapter.max_messages_per_s if self._conn else 5.0
         times = self._send_times
-        now = time.monotonic()
-        while times and times[0] <= now - 1.0:
-            times.popleft()
-        if len(times) >= limit:
-            await asyncio.sleep(times[0] + 1.0 - now)
-        times.append(time.monotonic())
-        await self._ws.send(text)
+        async with self._send_lock:  # subscriptions, replies, pings and resyncs share it
+            now = time.monotonic()
+            while times and times[0] <= now - 1.0:
+                times.popleft()
+            if len(times) >= limit:
+                await asyncio.sleep(times[0] + 1.0 - now)
+            times.append(time.monotonic())
+            await self._ws.send(text)
         self.health.sent += 1
         if self._conn is not None:
             self._conn.adapter.on_sent(text)

@@ -19,6 +19,7 @@ Readers on other threads use ``snapshot()``, ``history_window()``/``history_sinc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import threading
@@ -313,18 +314,10 @@ class Provider:
             for v in self.config.venues:
                 ep = self.endpoints.get(v)
                 fc = self.feed_config
-                cfg = FeedConfig(
+                cfg = dataclasses.replace(
+                    fc,
                     ws_base=ep.ws if ep else fc.ws_base,
                     rest_base=ep.rest if ep else fc.rest_base,
-                    max_frame=fc.max_frame,
-                    connect_timeout_s=fc.connect_timeout_s,
-                    silence_reconnect_s=fc.silence_reconnect_s,
-                    snapshot_delay_s=fc.snapshot_delay_s,
-                    rest_timeout_s=fc.rest_timeout_s,
-                    backoff_base_s=fc.backoff_base_s,
-                    backoff_cap_s=fc.backoff_cap_s,
-                    max_connection_s=fc.max_connection_s,
-                    min_resync_interval_s=fc.min_resync_interval_s,
                 )
                 feed = VenueFeed(
                     self.books[v],

@@ -32,6 +32,9 @@ class Adapter(ABC):
     resync: ClassVar[str] = "reconnect"
     #: most client messages per second the venue accepts on one connection
     max_messages_per_s: ClassVar[float] = 5.0
+    #: most new connections per minute (the feed reconnects at once after a connection
+    #: that worked: this keeps a venue that keeps dropping us from being hammered)
+    max_connects_per_min: ClassVar[float | None] = 30.0
     #: the venue cuts connections after this many seconds; reconnect before (None: never)
     max_connection_s: ClassVar[float | None] = None
     #: an application-level keep-alive the client must send, and how often (seconds)

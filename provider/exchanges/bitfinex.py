@@ -223,6 +223,8 @@ class BitfinexAdapter(Adapter):
     # repaired with ``resubscribe_messages`` (unsubscribe + subscribe that channel)
     resync = "reconnect"
     max_messages_per_s = 5.0  # no documented inbound limit; stay conservative
+    #: ws-public "Rate Limit": 20 connections per minute on api-pub
+    max_connects_per_min = 20.0
     max_connection_s = None
     ping_text = None  # the server sends "hb" on idle channels; no client ping is required
 

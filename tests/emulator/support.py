@@ -7,12 +7,14 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from websockets.asyncio.client import connect
 
 from provider.emulator.server import Emulator
 from provider.exchanges import adapter_class
+from provider.exchanges.base import Adapter
 from provider.feed import FeedConfig, VenueFeed
 from provider.models import Market, Venue
 from provider.session import VenueBooks
@@ -74,18 +76,25 @@ async def _http_get(session: aiohttp.ClientSession, url: str) -> tuple[int, byte
 
 @contextlib.asynccontextmanager
 async def rig(
-    venue: Venue, symbols: list[str], seed: int = 3, **feed_kw: float
+    venue: Venue,
+    symbols: list[str],
+    seed: int = 3,
+    adapter: type[Adapter] | None = None,
+    connector: Callable[..., Any] = connect,
+    **feed_kw: float,
 ) -> AsyncIterator[Rig]:
-    """The emulator with one venue and a live feed subscribed to ``symbols`` (BASE/QUOTE)."""
+    """The emulator with one venue and a live feed subscribed to ``symbols`` (BASE/QUOTE);
+    ``adapter`` replaces the venue's adapter class (e.g. to change its limits),
+    ``connector`` the WebSocket connect function."""
     emu = Emulator(venues=[venue], seed=seed)
     endpoints = await emu.start()
     ep = endpoints[venue]
     http = aiohttp.ClientSession()
-    books = VenueBooks(venue, adapter_class(venue))
+    books = VenueBooks(venue, adapter or adapter_class(venue))
     probe = books.adapter_factory(None)
     markets = [probe.market_for(s) for s in symbols]
     cfg = FeedConfig(ws_base=ep.ws, rest_base=ep.rest, backoff_base_s=0.1, **feed_kw)  # type: ignore[arg-type]
-    feed = VenueFeed(books, markets, cfg, connect, lambda url: _http_get(http, url))
+    feed = VenueFeed(books, markets, cfg, connector, lambda url: _http_get(http, url))
     task = asyncio.create_task(feed.run())
     try:
         yield Rig(emu, venue, books, feed, markets)
