@@ -425,31 +425,43 @@ def _cum_at(px: FloatArray, sz: FloatArray, x: FloatArray, bid: bool) -> FloatAr
 
 def _depth_side(
     books: Sequence[VenueBook], bid: bool, lo: float, hi: float, decimals: int = 8
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Union of the books' prices within ``[lo, hi]`` (ascending) and each venue's
-    cumulative size and notional at those prices, ``[venue, price]``.
+) -> tuple[FloatArray, FloatArray, FloatArray, float | None]:
+    """Union of the books' prices within ``[lo, hi]`` (ascending), each venue's cumulative
+    size and notional at those prices (``[venue, price]``), and the step of the prices when
+    they are evenly spaced (else None).
 
-    Beyond ``DEPTH_POINTS`` prices the curves are sampled at evenly spaced prices from the
-    deepest level in range to the touch, rounded to ``decimals`` (the prices the hover
-    shows: the size read there is the size at that very price)."""
+    Beyond ``DEPTH_POINTS`` prices the curves are sampled at ``DEPTH_POINTS`` evenly spaced
+    prices from the touch outwards, one step (a whole number of display decimals) apart,
+    so that each sampled price is the price the hover shows and the size read there is
+    the size at that very price; the figure then sends the prices as ``x0`` and ``dx``."""
     sides = []
     for b in books:
         px, sz = (b.bid_px, b.bid_sz) if bid else (b.ask_px, b.ask_sz)
         keep = (px >= lo) & (px <= hi)
         sides.append((px[keep], sz[keep]))
     x = np.unique(np.concatenate([p for p, _ in sides])) if sides else np.empty(0)
+    step: float | None = None
     if x.size > DEPTH_POINTS:
         # thousands of levels: sample (bytes per refresh stay small; the shape does not
-        # change); the ends stay the deepest level in range and the touch
-        inner = np.round(np.linspace(x[0], x[-1], DEPTH_POINTS)[1:-1], decimals)
-        x = np.unique(np.concatenate(([x[0]], inner, [x[-1]])))
+        # change); the first point is the touch, the last at or just beyond the deepest
+        unit = 10.0**-decimals
+        step = round(max(unit, math.ceil((x[-1] - x[0]) / (DEPTH_POINTS - 1) / unit) * unit), 12)
+        k = np.arange(DEPTH_POINTS, dtype=np.float64)
+        if bid:
+            touch = float(x[-1])
+            x = np.round(touch - step * k[::-1], decimals)
+            x[-1] = touch
+        else:
+            touch = float(x[0])
+            x = np.round(touch + step * k, decimals)
+            x[0] = touch
     size = np.zeros((len(books), x.size))
     notional = np.zeros((len(books), x.size))
     for i, (px, sz) in enumerate(sides):
         if px.size and x.size:
             size[i] = _cum_at(px, sz, x, bid)
             notional[i] = _cum_at(px, px * sz, x, bid)
-    return x, size, notional
+    return x, size, notional, step
 
 
 def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
@@ -464,7 +476,7 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     The hover is unified along x: each venue's cumulative size, then the total's size and
     notional (``customdata``, on the total traces only). Arrays go to the browser as
     float32 where that reads the same at the hover's decimals (``_wire``); all traces of
-    a side share one x array.
+    a side share one x array, or ``x0``/``dx`` when the side was sampled.
     """
     base, quote = snap.symbol, snap.quote
     fig = _Fig(opts, "depth", f"price ({quote})", f"cumulative size ({base})")
@@ -476,15 +488,16 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     d = price_decimals(ref)
     any_level = False
     for bid, total_name, color in ((True, "bids", BID_COLOR), (False, "asks", ASK_COLOR)):
-        x, size, notional = (
+        x, size, notional, step = (
             _depth_side(books, bid, lo, hi, d)
             if math.isfinite(ref)
-            else (np.empty(0), np.zeros((len(books), 0)), np.zeros((len(books), 0)))
+            else (np.empty(0), np.zeros((len(books), 0)), np.zeros((len(books), 0)), None)
         )
         any_level = any_level or x.size > 0
         shape = "vh" if bid else "hv"
         word = "bids ≥" if bid else "asks ≤"
-        xw = _wire(x, d)
+        # evenly spaced (sampled) prices go as x0 + dx: 16 traces need no price array each
+        xw: dict[str, Any] = {"x": _wire(x, d)} if step is None else {"x0": float(x[0]), "dx": step}
         for i, b in enumerate(books):
             v = str(b.venue)
             fig.trace(
@@ -493,7 +506,7 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
                 uid=f"depth-{total_name}-{v}",
                 legendgroup=v,
                 showlegend=bid,
-                x=xw,
+                **xw,
                 y=_wire(_shown(size[i], 4), 4),
                 stackgroup=total_name,
                 mode="lines",
@@ -505,7 +518,7 @@ def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
             "scatter",
             name=total_name,
             uid=f"depth-{total_name}",
-            x=xw,
+            **xw,
             y=_wire(_shown(size.sum(axis=0), 4), 4),
             customdata=_wire(notional.sum(axis=0), 0),
             mode="lines",
@@ -1079,14 +1092,15 @@ def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
             continue
         row = db.venues.index(v)
         sel = np.flatnonzero(dom == row)
-        share = _clean(notional[row, sel] / total[sel] * 100.0, 6)
+        # one decimal, as the hover shows it (0.1 % of the axis is below a pixel)
+        share = np.round(notional[row, sel] / total[sel] * 100.0, 1) + 0.0
         w = width[sel]
         fig.trace(
             "bar",
             name=str(v),
             uid=f"dominance-{v}",
             x=_wire(centre[sel], d),
-            y=share.tolist(),  # 6 digits: shorter as JSON numbers than base64
+            y=share.tolist(),  # shorter as JSON numbers than base64
             width=float(w[0]) if w.size and (w == w[0]).all() else w,
             marker={"color": VENUE_COLORS[v], "line": {"width": 0}},
             customdata=_wire(

@@ -108,11 +108,8 @@ def ladder(rows: list[tables.LadderRow], opts: ViewOptions) -> html.Table | html
                 end += 100.0 * s / biggest
                 mix[f"--m-{v.value}"] = f"{end:.1f}%"
         detail = " · ".join(f"{v.value} {tables.fmt_size(s)}" for v, s in r.venues if s > 0)
-        top = (
-            html.Td(
-                [html.Span(className=f"cob-swatch vb-{r.dominant.value}"), r.dominant.value],
-                className="top",
-            )
+        top = (  # (its colour swatch is drawn by the stylesheet: .top.vb-<venue>::before)
+            html.Td(r.dominant.value, className=f"top vb-{r.dominant.value}")
             if r.dominant
             else html.Td("")
         )

@@ -46,7 +46,7 @@ STAMP = r"\d{8}T\d{6}Z"
 T = TypeVar("T")
 
 # A summary of each trace of a graph as plotly.js holds it after drawing (``_fullData``:
-# base64 typed arrays decoded): name, type, point count, min/max of the numeric x and y,
+# base64 typed arrays decoded; x0/dx expanded): name, type, point count, min/max of the numeric x and y,
 # how many non-zero values it draws, the last x, and the last row sum of a heatmap's z.
 SUMMARY_JS = """
 (gid) => {
@@ -70,7 +70,10 @@ SUMMARY_JS = """
   };
   const rowSum = (r) => r ? flat([r]).reduce((s, v) => s + v, 0) : 0;
   return gd._fullData.map((t) => {
-    const x = t.x || [], y = t.y || [], z = t.z || [];
+    const y = t.y || [], z = t.z || [];
+    // evenly spaced x sent as x0 + dx (the sampled depth curves): the prices drawn
+    const x = t.x || (t.dx !== undefined && t.x0 !== undefined
+      ? Array.from({length: y.length}, (_, i) => t.x0 + i * t.dx) : []);
     const xs = flat(x), ys = flat(y), zs = flat(z);
     const drawn = t.type === 'heatmap' ? zs : (t.orientation === 'h' ? xs : ys);
     return {

@@ -189,6 +189,29 @@ def test_depth_traces_stack_order_and_values() -> None:
     assert {x.legendgroup for x in fig.data if x.stackgroup} == {"binance", "coinbase", "kraken"}
 
 
+def test_depth_samples_a_deep_book_at_evenly_spaced_prices_from_the_touch() -> None:
+    """200 bids 0.05 apart (990.00 .. 999.95) and 200 asks (1000.05 .. 1010.00), size 1
+    each: more than DEPTH_POINTS (120) prices in the ±1 % range, so each side is sampled
+    at 120 prices one step apart from the touch outwards, the step being the span / 119
+    rounded up to whole cents (9.95 / 119 = 0.0836 -> 0.09), and sent as x0 + dx."""
+    bids = [(round(999.95 - 0.05 * i, 2), 1.0) for i in range(200)]
+    asks = [(round(1000.05 + 0.05 * i, 2), 1.0) for i in range(200)]
+    snap = fx.snapshot((fx.book(BIN, bids, asks),))
+    t = by_name(F.depth_figure(snap, OPTS.with_(venues=(BIN,))))
+    assert F.DEPTH_POINTS == 120
+    for uid in ("depth-bids-binance", "depth-bids"):
+        assert t[uid].x is None and t[uid].dx == 0.09
+        assert t[uid].x0 == pytest.approx(999.95 - 0.09 * 119, abs=1e-9)  # 989.24
+        y = np.asarray(t[uid].y)
+        # bids >= 989.24: all 200; >= 999.86: 999.90 and 999.95; >= 999.95: the touch
+        assert y.size == 120 and (y[0], y[-2], y[-1]) == (200.0, 2.0, 1.0)
+    for uid in ("depth-asks-binance", "depth-asks"):
+        assert t[uid].x is None and (t[uid].x0, t[uid].dx) == (1000.05, 0.09)
+        y = np.asarray(t[uid].y)
+        # asks <= 1000.05: the touch; <= 1000.14: two; <= 1010.76 (the last point): all
+        assert y.size == 120 and (y[0], y[1], y[-1]) == (1.0, 2.0, 200.0)
+
+
 def test_depth_axes_range_and_mid() -> None:
     fig = F.depth_figure(fx.snapshot(), OPTS.with_(range_pct=0.5))
     assert fig.layout.xaxis.title.text == "price (USD)"
@@ -498,9 +521,9 @@ def test_dominance_strip() -> None:
     eq(t["coinbase"].x, [998.5, 1002.5])
     eq(t["kraken"].x, [990.5, 1001.5, 1010.5])
     # bucket 999: binance 2998 of 2998 + 499.5 + 999.5; bucket 1000: 1000.5 of 1500.75;
-    # bucket 1001: kraken 3004.5 of 3004.5 + 2002 (shares rounded to 6 digits)
-    eq(t["binance"].y, [100.0, 66.6667, 66.6667, 100.0])
-    eq(t["kraken"].y, [100.0, 60.012, 100.0])
+    # bucket 1001: kraken 3004.5 of 3004.5 + 2002 (shares rounded to 0.1 %, as hovered)
+    eq(t["binance"].y, [100.0, 66.7, 66.7, 100.0])
+    eq(t["kraken"].y, [100.0, 60.0, 100.0])
     eq(t["binance"].width, [1, 1, 1, 1])
     assert t["binance"].customdata[1].tolist() == [999.0, 1000.0, 2998.0, 4497.0]
     # with every venue and x1 it is the provider's own dominant venue per bucket
@@ -521,7 +544,7 @@ def test_dominance_by_display_bucket_and_selection() -> None:
     t = {x.name: x for x in fig.data}
     # display buckets of $2: 998-999 binance 2998 (coinbase not counted) vs kraken 999.5
     eq(t["binance"].x, [995, 999, 1005])
-    eq(t["binance"].y, [100.0, 74.9969, 100.0])
+    eq(t["binance"].y, [100.0, 75.0, 100.0])
     eq(t["kraken"].x, [991, 1001, 1011])
     eq(t["kraken"].width, [2, 2, 2])
 
