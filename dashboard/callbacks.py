@@ -167,18 +167,19 @@ def register(app: Dash, provider: Any) -> None:
                 if live and not opts.venues
                 else waiting_message(snap)
             )
-            empty = figures.empty_figure(msg, opts)
+            empty = figures.empty_figure.wire(msg, opts)
             stats = render.stats(tables.stats_items(snap)) if snap else None
             return stats, None, empty, empty, empty, empty, empty, msg, True, footer
         cons = snap.consolidated
         return (
             render.stats(tables.stats_items(snap)),
             render.ladder(tables.ladder_rows(snap, opts, n=10), opts),
-            figures.depth_figure(snap, opts),
-            figures.breakdown_figure(snap, opts),
-            figures.bands_figure(snap, opts),
-            figures.dominance_figure(snap, opts),
-            figures.profile_figure(snap.profile, opts, cons.mid, quote=snap.quote),
+            # (the figures as the dicts Dash sends: no go.Figure built every refresh)
+            figures.depth_figure.wire(snap, opts),
+            figures.breakdown_figure.wire(snap, opts),
+            figures.bands_figure.wire(snap, opts),
+            figures.dominance_figure.wire(snap, opts),
+            figures.profile_figure.wire(snap.profile, opts, cons.mid, quote=snap.quote),
             waiting_message(snap) if any(not v.included for v in snap.venues) else "",
             any(not v.included for v in snap.venues),
             footer,

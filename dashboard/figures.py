@@ -22,9 +22,11 @@ Conventions, all here:
   plotly sends float numpy arrays as base64 typed arrays, which a ``Patch`` cannot extend.
   Other arrays go as float32 where every value reads the same at the hover's decimals
   (``_wire``: half the bytes), else float64.
-* Figures are assembled as plain dicts (``_Fig``) and made into a ``go.Figure`` once,
-  unvalidated: plotly's per-call validation costs tens of ms per chart, and the charts are
-  rebuilt every second. The template sent is the theme's, trimmed to the trace types drawn.
+* Figures are assembled as plain dicts (``_Fig``). A builder (``FigureBuilder``) called
+  returns a ``go.Figure`` made once, unvalidated (plotly's per-call validation costs tens
+  of ms per chart); the page's refreshes take ``builder.wire(...)``, the dict Dash sends,
+  with no ``go.Figure`` at all (its deep copies cost 5x the chart). The template sent is
+  the theme's, trimmed to the trace types drawn.
 
 What it must not do: no Dash callbacks, no clock (times come from the data), no I/O, no
 globals that change, no mutation of its inputs.
@@ -34,14 +36,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, ParamSpec
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from _plotly_utils.utils import is_skipped_key, to_typed_array_spec
 from dash import Patch
 from numpy.typing import ArrayLike, NDArray
 
@@ -323,7 +326,8 @@ class _Fig:
                 }
             )
 
-    def build(self) -> go.Figure:
+    def build(self) -> Props:
+        """The figure as a plain dict (``{"data": [...], "layout": {...}}``)."""
         layout = dict(self.layout)
         kinds = frozenset(t["type"] for t in self.data)
         layout["template"] = _template(_theme(self.opts), kinds)
@@ -331,7 +335,47 @@ class _Fig:
             layout["shapes"] = self.shapes
         if self.annotations:
             layout["annotations"] = self.annotations
-        return go.Figure({"data": self.data, "layout": layout}, _validate=False)
+        return {"data": self.data, "layout": layout}
+
+
+P = ParamSpec("P")
+
+
+class FigureBuilder(Generic[P]):
+    """A figure builder (a function that returns ``_Fig.build()``'s dict).
+
+    Called, it returns a ``go.Figure`` (for tests, exports and the heatmap, which a
+    ``Patch`` later extends); ``.wire(...)`` returns the very same figure as the dict Dash
+    sends, numpy arrays turned into plotly.js base64 typed arrays exactly as
+    ``go.Figure.to_dict`` turns them (``to_typed_array_spec``), without building a
+    ``go.Figure``: its constructor and ``to_dict`` deep-copy the figure, which costs 5x
+    the figure itself on the page's every refresh."""
+
+    def __init__(self, fn: Callable[P, Props]) -> None:
+        self.spec = fn
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> go.Figure:
+        return go.Figure(self.spec(*args, **kwargs), _validate=False)
+
+    def wire(self, *args: P.args, **kwargs: P.kwargs) -> Props:
+        fig = self.spec(*args, **kwargs)
+        fig["data"] = [_typed_arrays(t) for t in fig["data"]]
+        return fig
+
+
+def _typed_arrays(props: Props) -> Props:
+    """``props`` (a trace, or one of its dicts such as ``marker``) with numpy arrays as
+    base64 typed-array specs; plotly's keys that are never converted are left alone."""
+    out: Props = {}
+    for k, v in props.items():
+        if isinstance(v, np.ndarray) and not is_skipped_key(k):
+            out[k] = to_typed_array_spec(v)
+        elif isinstance(v, dict):
+            out[k] = _typed_arrays(v)
+        else:
+            out[k] = v
+    return out
 
 
 #: 1-D arrays up to this long go as plain JSON numbers (cheaper to encode than base64)
@@ -400,7 +444,8 @@ def _clean(a: FloatArray, sig: int = 12) -> FloatArray:
 # =============================================================================== empty
 
 
-def empty_figure(message: str, opts: ViewOptions) -> go.Figure:
+@FigureBuilder
+def empty_figure(message: str, opts: ViewOptions) -> Props:
     """A blank themed figure with ``message`` centred (nothing can be drawn yet)."""
     fig = _Fig(opts, "empty")
     fig.update(xaxis={"visible": False}, yaxis={"visible": False})
@@ -464,7 +509,8 @@ def _depth_side(
     return x, size, notional, step
 
 
-def depth_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
+@FigureBuilder
+def depth_figure(snap: Snapshot, opts: ViewOptions) -> Props:
     """Cumulative bid and ask depth within ±``opts.range_pct`` % of the mid: per venue
     stacked areas (venue colours, ``Venue`` order from the bottom), the consolidated total of
     the selected venues as a line per side (``"bids"``, ``"asks"``), the mid marked.
@@ -768,6 +814,7 @@ def _log_ticks(zmax: float) -> tuple[list[float], list[str]]:
     return [round(pos, 6) for _, pos in ticks], [f"{s:,g}" for s, _ in ticks]
 
 
+@FigureBuilder
 def heatmap_figure(
     window: HeatmapWindow,
     trades: TradeSeries,
@@ -775,7 +822,7 @@ def heatmap_figure(
     grid_step: float | Grid,
     *,
     quote: str = "",
-) -> go.Figure:
+) -> Props:
     """Liquidity over time: time on x, display buckets on y, colour = resting size.
 
     Traces, in this order (``HEAT_TRACES``; ``HEAT_Z``… name the indexes a ``Patch`` uses):
@@ -955,7 +1002,8 @@ def _shares(values: FloatArray) -> FloatArray:
     return out
 
 
-def breakdown_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
+@FigureBuilder
+def breakdown_figure(snap: Snapshot, opts: ViewOptions) -> Props:
     """Liquidity share by venue, bids vs asks: one horizontal bar per side (y "bids",
     "asks"), stacked by venue (venue colours, ``Venue`` order), x = notional within the
     consolidation window (``window_pct`` of the mid), labelled with each venue's share of
@@ -1010,7 +1058,8 @@ _BANDS_AXES: Props = {
 }
 
 
-def bands_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
+@FigureBuilder
+def bands_figure(snap: Snapshot, opts: ViewOptions) -> Props:
     """Depth within ±x % of the mid per venue (``snap.consolidated.bands``; cumulative, the
     1 % band includes the 0.5 % band): two panels, bids (left) and asks (right), x = band,
     y = notional stacked by venue."""
@@ -1056,7 +1105,8 @@ def bands_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
     return fig.build()
 
 
-def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
+@FigureBuilder
+def dominance_figure(snap: Snapshot, opts: ViewOptions) -> Props:
     """The dominant venue across the book: per display bucket within ±``range_pct`` % of
     the mid, a bar in the colour of the selected venue with the largest bid+ask notional
     there (ties: the first venue of the snapshot), as high as its share of the bucket's
@@ -1122,9 +1172,10 @@ def dominance_figure(snap: Snapshot, opts: ViewOptions) -> go.Figure:
 # =============================================================================== profile
 
 
+@FigureBuilder
 def profile_figure(
     profile: ProfileView, opts: ViewOptions, mid: float | None = None, *, quote: str = ""
-) -> go.Figure:
+) -> Props:
     """The session volume profile of the selected venues: horizontal bars, y = price
     bucket (bars span the bucket), x = volume (base units), taker buys to the right and
     taker sells to the left (negative x). ``opts.profile_split``: one trace pair per venue

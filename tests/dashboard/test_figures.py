@@ -10,6 +10,7 @@ Every expected number is worked out by hand from the book in ``fixtures`` (mid 1
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from typing import Any
@@ -705,3 +706,31 @@ def test_trades_of_one_second_side_and_price_are_one_bubble() -> None:
     assert px == [round(4 + 0.1 * 4008**0.5, 2), round(4 + 0.1 * 2004**0.5, 2)]
     assert color == [F.BID_COLOR, F.ASK_COLOR]
     assert text[0] == "binance, kraken taker buy x2 4.000 BTC @ 1,002.00 = 4,008 USD"
+
+
+def test_wire_form_is_what_dash_would_send_for_the_figure() -> None:
+    """``builder.wire(...)`` (what the page's refresh returns) encodes to the same JSON as
+    the ``go.Figure`` the builder returns when called; numpy arrays go as typed arrays."""
+    snap = fx.snapshot()
+    cases = [
+        (F.depth_figure, (snap, OPTS), {}),
+        (F.breakdown_figure, (snap, OPTS), {}),
+        (F.bands_figure, (snap, NO_CB), {}),
+        (F.dominance_figure, (snap, OPTS), {}),
+        (F.profile_figure, (fx.profile_view(), OPTS, 1000.25), {"quote": "USD"}),
+        (F.empty_figure, ("waiting", OPTS), {}),
+    ]
+    for builder, args, kwargs in cases:
+        wire = builder.wire(*args, **kwargs)
+        assert isinstance(wire, dict)
+        assert json.loads(to_json(wire)) == json.loads(to_json(builder(*args, **kwargs)))
+    # a deep book: 120 sampled sizes per curve go as float32 typed arrays
+    bids = [(round(999.95 - 0.05 * i, 2), 1.0) for i in range(200)]
+    asks = [(round(1000.05 + 0.05 * i, 2), 1.0) for i in range(200)]
+    deep = fx.snapshot((fx.book(BIN, bids, asks),))
+    wire = F.depth_figure.wire(deep, OPTS.with_(venues=(BIN,)))
+    y = wire["data"][0]["y"]
+    assert y["dtype"] == "f4" and len(base64.b64decode(y["bdata"])) == 120 * 4
+    assert json.loads(to_json(wire)) == json.loads(
+        to_json(F.depth_figure(deep, OPTS.with_(venues=(BIN,))))
+    )
