@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import threading
 import time
@@ -130,6 +131,7 @@ def browser_bench(p: Provider, minutes: float) -> dict[str, Any]:
     from tests.browser.test_dashboard import GRAPHS, SUMMARY_JS
 
     app = create_app(p)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_port}/?range=2&heat=60&refresh=1000"
@@ -154,6 +156,8 @@ def browser_bench(p: Provider, minutes: float) -> dict[str, Any]:
             polling=50,
         )
         out["first_paint_s"] = time.perf_counter() - t0
+        print(f"time to first paint (every chart drawn with data): {out['first_paint_s']:.2f} s")
+        print(f"then the JS heap every 30 s for {minutes:g} min…", flush=True)
         samples = []
         end = time.time() + minutes * 60
         while True:
@@ -204,7 +208,6 @@ def main() -> None:
         )
         if not args.no_browser:
             br = browser_bench(p, args.browser_minutes)
-            print(f"time to first paint (every chart drawn with data): {br['first_paint_s']:.2f} s")
             heap = br["heap_mb"]
             print(
                 "browser JS heap (MB): "
