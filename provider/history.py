@@ -156,24 +156,25 @@ class LiquidityHistory:
         self._index_of = index_of
         self._vpos = {v: i for i, v in enumerate(self.venues)}
         nv, s = len(self.venues), self.seconds
-        # Written once here so that the pages are resident now, not as the hour fills up.
-        self._sizes = np.empty((s, nv, self.width), dtype=np.float32)
-        self._sizes.fill(0.0)
+        # Every array is written once here (np.full, never np.zeros/np.empty, whose pages
+        # the OS commits only when first written), so the memory is resident from the
+        # start: RSS does not creep up as the hour and the trade ring fill.
+        self._sizes = np.full((s, nv, self.width), 0.0, dtype=np.float32)
         self._sec = np.full(s, _EMPTY_SEC, dtype=np.int64)
-        self._lo = np.zeros(s, dtype=np.int64)
-        self._cov_lo = np.zeros(s, dtype=np.int64)
-        self._cov_hi = np.zeros(s, dtype=np.int64)
-        self._incl = np.zeros((s, nv), dtype=np.bool_)
-        self._bid = np.zeros(s, dtype=np.float64)
-        self._ask = np.zeros(s, dtype=np.float64)
-        self._mid = np.zeros(s, dtype=np.float64)
+        self._lo = np.full(s, 0, dtype=np.int64)
+        self._cov_lo = np.full(s, 0, dtype=np.int64)
+        self._cov_hi = np.full(s, 0, dtype=np.int64)
+        self._incl = np.full((s, nv), False, dtype=np.bool_)
+        self._bid = np.full(s, 0.0, dtype=np.float64)
+        self._ask = np.full(s, 0.0, dtype=np.float64)
+        self._mid = np.full(s, 0.0, dtype=np.float64)
         self._latest: int | None = None
         m = self.max_trades
-        self._t_time = np.zeros(m, dtype=np.float64)
-        self._t_price = np.zeros(m, dtype=np.float64)
-        self._t_size = np.zeros(m, dtype=np.float64)
-        self._t_side = np.zeros(m, dtype=np.int8)
-        self._t_venue = np.zeros(m, dtype=np.int8)
+        self._t_time = np.full(m, 0.0, dtype=np.float64)
+        self._t_price = np.full(m, 0.0, dtype=np.float64)
+        self._t_size = np.full(m, 0.0, dtype=np.float64)
+        self._t_side = np.full(m, 0, dtype=np.int8)
+        self._t_venue = np.full(m, 0, dtype=np.int8)
         self._t_count = 0
 
     # ------------------------------------------------------------------------- bookkeeping

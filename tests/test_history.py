@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -183,6 +184,27 @@ def test_nbytes_is_fixed_by_the_shape() -> None:
     assert h.nbytes == 438
     put(h, 1.0, 0, [1] * 4, [1] * 4)
     assert h.nbytes == 438
+
+
+def _resident(a: np.ndarray) -> float:
+    """Share of the pages of ``a``'s buffer that are in RAM (/proc/self/pagemap bit 63)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    first = a.ctypes.data // page
+    last = (a.ctypes.data + a.nbytes - 1) // page
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(first * 8)
+        entries = np.frombuffer(f.read((last - first + 1) * 8), dtype=np.uint64)
+    return float(((entries >> np.uint64(63)) & np.uint64(1)).mean())
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/pagemap"), reason="needs Linux /proc")
+def test_memory_is_resident_from_construction() -> None:
+    """The rings are written when made: every page is in RAM now, not as the hour and the
+    trade ring fill (RSS would creep up for an hour and hide whether memory is bounded)."""
+    h = LiquidityHistory(tuple(Venue), seconds=600, width=400, max_trades=100_000)
+    arrays = {k: getattr(h, k) for k in dir(h) if isinstance(getattr(h, k, None), np.ndarray)}
+    assert sum(a.nbytes for a in arrays.values()) == h.nbytes
+    assert {k: _resident(a) for k, a in arrays.items()} == {k: 1.0 for k in arrays}
 
 
 # --------------------------------------------------------------------------- trades
