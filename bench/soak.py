@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import contextlib
 import gc
 import json
@@ -63,8 +64,9 @@ import random
 import sys
 import threading
 import time
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -704,6 +706,50 @@ class Hit:
     error: str = ""
 
 
+class HitLog:
+    """Every request's ``Hit``, kept in columns (about 30 bytes a request, not a few hundred
+    as objects): the harness shares the app's process, so its own records must not grow
+    the RSS it measures. Appended in time order (one thread); read back as ``Hit``."""
+
+    def __init__(self) -> None:
+        self._t = array("d")
+        self._ms = array("d")
+        self._status = array("i")
+        self._size = array("q")
+        self._name = array("H")
+        self._names: list[str] = []
+        self._name_no: dict[str, int] = {}
+        self._errors: dict[int, str] = {}  # row -> error text (rare)
+
+    def append(self, h: Hit) -> None:
+        no = self._name_no.get(h.name)
+        if no is None:
+            no = self._name_no[h.name] = len(self._names)
+            self._names.append(h.name)
+        if h.error:
+            self._errors[len(self._t)] = h.error
+        self._t.append(h.t)
+        self._ms.append(h.ms)
+        self._status.append(h.status)
+        self._size.append(h.size)
+        self._name.append(no)
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def _hit(self, i: int) -> Hit:
+        name = self._names[self._name[i]]
+        err = self._errors.get(i, "")
+        return Hit(self._t[i], name, self._status[i], self._ms[i], self._size[i], err)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return (self._hit(i) for i in range(len(self._t)))
+
+    def since(self, t: float) -> list[Hit]:
+        """The hits answered at ``t`` or later."""
+        return [self._hit(i) for i in range(bisect.bisect_left(self._t, t), len(self._t))]
+
+
 class Browser:
     """One browser tab on the dashboard (in the shared client loop)."""
 
@@ -863,7 +909,7 @@ class Clients:
             sym = symbols[i % len(symbols)]
             q = f"?symbol={sym}" + (f"&refresh={opts.refresh_ms}" if opts.refresh_ms else "")
             self.browsers.append(Browser(self, sym, q))
-        self.hits: list[Hit] = []
+        self.hits = HitLog()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -879,7 +925,7 @@ class Clients:
 
     def hits_since(self, t: float) -> list[Hit]:
         with self._lock:
-            return [h for h in self.hits if h.t >= t]
+            return self.hits.since(t)
 
     def start(self) -> None:
         self._thread.start()
@@ -963,7 +1009,10 @@ class Soak:
     def __init__(self, opts: SoakOptions, progress: Callable[[str], None] | None = None) -> None:
         self.opts = opts
         self.progress = progress or (lambda s: None)
-        self.samples: list[dict[str, Any]] = []
+        self.samples: list[dict[str, Any]] = []  # (filled from _packed by the report)
+        # the samples as JSON while the run lasts: about a fifth of the memory of dicts
+        # (the harness shares the app's process; its records must not grow the RSS)
+        self._packed: list[bytes] = []
         self.checkpoints: list[dict[str, Any]] = []
         self.states_seen: dict[str, Counter[str]] = defaultdict(Counter)
         self.out_of_sync: list[tuple[float, str, str, str, str]] = []  # t, venue, market, why
@@ -1178,14 +1227,14 @@ class Soak:
             "task_crashes": st.task_crashes,
             # Python objects alive (once a minute: a leak in Python grows this, allocator
             # fragmentation does not)
-            "py_objects": len(gc.get_objects()) if len(self.samples) % 12 == 0 else None,
+            "py_objects": len(gc.get_objects()) if len(self._packed) % 12 == 0 else None,
         }
-        if len(self.samples) == 0:  # the first sample has no interval before it
+        if len(self._packed) == 0:  # the first sample has no interval before it
             for k in list(s):
                 if k.endswith(("_per_s", "_pct")) or k.startswith("cpu_"):
                     s[k] = None
-        self.samples.append(s)
-        if len(self.samples) == 1 or int(t) // 30 != int(last["t"]) // 30:
+        self._packed.append(json.dumps(s, separators=(",", ":")).encode())
+        if len(self._packed) == 1 or int(t) // 30 != int(last["t"]) // 30:
             self.progress(
                 f"[{t:7.1f}s] {s['frames_per_s'] or 0:8.0f} frames/s  cons {s['consolidation_ms_avg']} ms"
                 f" (p99 {s['consolidation_ms_p99']})  dash p95 {s['dash_p95_ms']} ms"
@@ -1218,6 +1267,7 @@ class Soak:
         rss0: float,
     ) -> dict[str, Any]:
         opts = self.opts
+        self.samples = [json.loads(b) for b in self._packed]
         self.out_of_sync = [e for e in self.out_of_sync if e[0] <= self.t_end]
         recs = _all_recoveries(app)
         every = [x for xs in recs.values() for x in xs]
@@ -1231,7 +1281,7 @@ class Soak:
                     "recovery_p50_s": _r(vs.recovery_p50_s),
                     "recovery_p99_s": _r(vs.recovery_p99_s),
                 }
-        hits = clients.hits
+        hits = list(clients.hits)
         ok = [h for h in hits if h.status in (200, 204)]
         by_cb: dict[str, Any] = {}
         for name in sorted({h.name for h in hits}):
