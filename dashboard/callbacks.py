@@ -350,10 +350,20 @@ def heatmap_update(
         t0 = t_start  # minutes of blank (a strip of "not recorded" stays in front)
         window = provider.history_window(opts.symbol, t0, t1, lo, n, venues)
     # a long history is drawn with coarser rows (new seconds are then appended one by one)
-    window = coarsen(window, math.ceil(window.times.size / HEAT_MAX_ROWS))
+    step = math.ceil(window.times.size / HEAT_MAX_ROWS)
+    window = coarsen(window, step)
     trades = provider.trades(opts.symbol, t0, t1 + 1)
     fig = figures.heatmap_figure(window, trades, opts, grid, quote=snap.quote)
-    state = {"key": key, "lo": lo, "n": n, "last": latest, "first": int(t0), "built": now}
+    state = {
+        "key": key,
+        "lo": lo,
+        "n": n,
+        "last": latest,
+        "first": int(t0),  # the first second of the first row drawn
+        "step": max(1, step),  # seconds per row of the rows of this draw
+        "coarse": int(window.times.size) if step > 1 else 0,  # of those rows, still drawn
+        "built": now,
+    }
     return fig, state
 
 
@@ -380,7 +390,24 @@ def _patch(
     lo, n, last = state["lo"], state["n"], state["last"]
     window = provider.history_since(opts.symbol, last, lo, n, venues)
     trades = provider.trades(opts.symbol, last + 1, latest + 1)
-    first = latest - opts.heat_minutes * 60 + 1
-    drop = max(0, min(first - state["first"], int(latest - last)))
+    first, drop = _aged_rows(state, latest - opts.heat_minutes * 60 + 1)
     patch = figures.heatmap_patch(window, trades, opts, grid, drop=drop, quote=quote)
-    return patch, dict(state, last=latest, first=state["first"] + drop)
+    coarse = max(0, state.get("coarse", 0) - drop)
+    return patch, dict(state, last=latest, first=first, coarse=coarse)
+
+
+def _aged_rows(state: dict[str, Any], need: int) -> tuple[int, int]:
+    """(new first second, rows to delete) so that the drawn rows start at ``need``: a
+    full draw of a long window has rows of ``state["step"]`` seconds (``coarse`` of them
+    still drawn), each deleted once all its seconds are older than ``need``; the seconds
+    appended since are one row each."""
+    first, step, coarse = state["first"], state.get("step", 1), state.get("coarse", 0)
+    drop = 0
+    while coarse > 0 and first + step <= need:
+        first += step
+        coarse -= 1
+        drop += 1
+    if coarse == 0 and need > first:
+        drop += need - first
+        first = need
+    return first, drop

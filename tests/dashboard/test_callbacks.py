@@ -121,6 +121,29 @@ def test_heatmap_of_a_young_provider_starts_shortly_before_its_first_second() ->
     assert len(fig2.data[0].x) == 60 and state2 is not None and state2["first"] == 110
 
 
+def test_a_long_heatmap_drawn_in_coarse_rows_loses_a_row_per_row_of_seconds() -> None:
+    """A 20-minute view of 1,200 recorded seconds (1000 .. 2199) is drawn in 600 rows of
+    2 s; as new seconds arrive one at a time, a 2 s row goes only when both its seconds
+    have left the window (every other second), never one row per second."""
+    h = LiquidityHistory(F.VENUES3, seconds=1300, width=8, max_trades=10)
+    for t in range(1000, 2200):
+        h.record(float(t), 996, F.ROW_100, 999.5, 1000.5, 1000.0, centre=1000)
+    p = FakeProvider(F.snapshot(), history=h)
+    opts = OPTS.with_(heat_minutes=20)
+    fig, state = heatmap_update(p, opts, None, now=3000.0)
+    assert len(fig.data[0].x) == 600
+    assert state is not None and (state["first"], state["step"], state["coarse"]) == (1000, 2, 600)
+    deleted = []
+    for t in range(2200, 2206):  # the window now needs 1001, 1002, ... 1006
+        h.record(float(t), 996, F.ROW_100, 999.5, 1000.5, 1000.0, centre=1000)
+        patch, state = heatmap_update(p, opts, state, now=3000.0 + t - 2199)
+        ops = patch.to_plotly_json()["operations"]
+        deleted.append(sum(op["operation"] == "Delete" and op["location"][:3] == ["data", 0, "x"]
+                           for op in ops))  # fmt: skip
+    assert deleted == [0, 1, 0, 1, 0, 1]
+    assert (state["first"], state["coarse"]) == (1006, 597)
+
+
 def test_waiting_states_say_what_is_happening() -> None:
     assert waiting_message(None) == "Connecting to venues…"
     msg = waiting_message(F.snapshot())
