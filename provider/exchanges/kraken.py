@@ -220,8 +220,9 @@ class KrakenGuard(Guard):
     """
 
     ordered = True
-    #: cached price texts kept before the cache is dropped
-    cache_limit = 50_000
+    #: cached price texts kept before the cache is dropped (the mirror holds a few dozen
+    #: prices at a time; a large bound only grows memory as the market walks away)
+    cache_limit = 1024
 
     def __init__(self) -> None:
         self._strings: dict[str, str] = {}

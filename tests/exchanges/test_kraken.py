@@ -490,3 +490,15 @@ def test_cryptofeed_kraken_ticker_is_ignored() -> None:
     c = conn.books.counters
     assert (c.frames, c.parse_errors, c.venue_errors, c.heartbeats) == (60, 0, 0, 31)
     assert conn.books.trackers == {} and conn.books.trades == {}
+
+
+def test_price_text_cache_stays_small_as_the_market_walks() -> None:
+    """The checksum's price texts are cached per book; prices never seen again (a market
+    that walks away) must not make it grow for the whole session."""
+    from provider.exchanges.kraken import _learn
+
+    strings: dict[str, str] = {}
+    for i in range(10 * KrakenGuard.cache_limit):
+        assert _learn(strings, f"{30000 + i * 0.1:.1f}") == f"{300000 + i}"
+        assert len(strings) <= KrakenGuard.cache_limit
+    assert KrakenGuard.cache_limit <= 4096
