@@ -173,7 +173,42 @@ def _known_listings(source: str, venues: Sequence[object]) -> dict | None:  # ty
     return {v: {f"{s.base}/{s.quote}" for s in specs_for(v)} for v in venues}  # type: ignore[arg-type]
 
 
+#: glibc ``mallopt`` parameters (malloc.h)
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+
+def bound_allocator(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
+    """Keep glibc's allocator from holding on to memory the app has freed; call before any
+    thread starts. False where the C library is not glibc (nothing to do there).
+
+    Why: the dashboard's server answers every request on a thread of its own, and glibc
+    gives threads heaps of their own ("arenas", up to 8 per core) that keep what was freed
+    in them; and after a large block (a figure's JSON, a heatmap window) is freed, glibc
+    raises its mmap threshold, up to 32 MB, so later blocks of that size are carved from
+    the arenas too and their free space is kept. With the live data flat, the soak
+    measured RSS growing 10-35 MB / 10 min this way. Two arenas cost nothing here (the GIL
+    runs one thread at a time), and a fixed threshold (glibc's default 128 KiB, which also
+    keeps the heaps trimmed) hands large blocks back to the system when they are freed.
+    """
+    import ctypes
+    import platform
+
+    if platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    ok = mallopt(_M_ARENA_MAX, arenas) == 1
+    ok = mallopt(_M_MMAP_THRESHOLD, mmap_threshold) == 1 and ok
+    if not ok:
+        log.warning("could not bound the allocator (mallopt refused)")
+    return ok
+
+
 def cmd_run(argv: Sequence[str]) -> int:
+    bound_allocator()
     args = run_parser().parse_args(argv)
     _logging(args.verbose)
     from dashboard.app import create_app
@@ -211,6 +246,7 @@ def cmd_run(argv: Sequence[str]) -> int:
 
 
 def cmd_export(argv: Sequence[str]) -> int:
+    bound_allocator()
     args = export_parser().parse_args(argv)
     _logging(args.verbose)
     from dashboard.export import export_to_file

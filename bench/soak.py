@@ -5,8 +5,8 @@
     python -m bench.soak --minutes 3 --speed 20 --no-faults --refresh-ms 250   # backpressure
 
 What runs, wired exactly as ``python app.py --source demo --speed S`` wires it
-(``app.start_provider`` with the app's own argument parser, ``dashboard.app.create_app``,
-werkzeug's threaded server):
+(``app.bound_allocator``, ``app.start_provider`` with the app's own argument parser,
+``dashboard.app.create_app``, werkzeug's threaded server):
 
 * the emulator of the seven venues (``--speed``, default 10 = ten times the normal update
   rates), BTC, ETH and SOL on every venue, in a child process (``--emulator process``,
@@ -413,6 +413,7 @@ class AppUnderTest:
         from dashboard.app import create_app
         from dashboard.safety import check_bind
 
+        cli.bound_allocator()  # as app.py's commands do first thing
         argv = ["--source", "demo", "--speed", f"{opts.speed:g}", "--port", "0"]
         argv += ["--symbols", ",".join(opts.symbols), "--venues", opts.venues]
         if opts.auth:
