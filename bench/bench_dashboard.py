@@ -9,7 +9,7 @@ into the JSON Dash sends. Printed: server time per refresh (median, p95), bytes 
 and the first full heatmap draw (60 minutes x the buckets of the view).
 
 Browser side (Debian's chromium through Playwright): time from navigation to every chart
-drawn with data, then the JS heap every 30 s while the page refreshes for
+drawn with data, then the JS heap after a forced full GC every 30 s while the page refreshes for
 ``--browser-minutes`` (30 for the README figure) and its slope.
 """
 
@@ -140,7 +140,8 @@ def browser_bench(p: Provider, minutes: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with sync_playwright() as pw:
         b = pw.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--enable-precise-memory-info"]
+            executable_path=CHROMIUM,
+            args=[*CHROMIUM_ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"],
         )
         page = b.new_page(viewport={"width": 1600, "height": 1000})
         t0 = time.perf_counter()
@@ -161,7 +162,8 @@ def browser_bench(p: Provider, minutes: float) -> dict[str, Any]:
         samples = []
         end = time.time() + minutes * 60
         while True:
-            heap = page.evaluate("() => performance.memory.usedJSHeapSize")
+            # after a full collection: what the page keeps, not where the GC sawtooth is
+            heap = page.evaluate("() => { gc(); return performance.memory.usedJSHeapSize; }")
             samples.append((time.time(), heap / 2**20))
             if time.time() >= end:
                 break
