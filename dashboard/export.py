@@ -84,7 +84,7 @@ def figure_for(
         from dashboard.callbacks import heatmap_update
 
         fig, _ = heatmap_update(provider, opts, None, time.time() if now is None else now)
-        return fig
+        return go.Figure(fig)  # (the page gets the dict; an export edits a figure)
     if chart_id == ids.DEPTH:
         return figures.depth_figure(snap, opts)
     if chart_id == ids.BREAKDOWN:

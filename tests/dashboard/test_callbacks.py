@@ -64,10 +64,16 @@ class FakeProvider:
 OPTS = ViewOptions(symbol="BTC", venues=F.VENUES3, range_pct=0.3, heat_minutes=1)
 
 
+def figure(fig: object) -> go.Figure:
+    """A full heatmap draw is the dict Dash sends; read it back as a figure."""
+    assert isinstance(fig, dict) and not isinstance(fig, go.Figure)
+    return go.Figure(fig)
+
+
 def test_heatmap_full_then_nothing_then_a_patch_then_rebuild_on_view_change() -> None:
     p = FakeProvider(F.snapshot())
     fig, state = heatmap_update(p, OPTS, None, now=200.0)
-    assert isinstance(fig, go.Figure)
+    fig = figure(fig)
     assert [t.name for t in fig.data][:4] == ["liquidity", "best bid", "best ask", "trades"]
     assert state is not None and state["last"] == 103 and state["n"] > 0
     # the same second again: nothing to send
@@ -86,7 +92,7 @@ def test_heatmap_full_then_nothing_then_a_patch_then_rebuild_on_view_change() ->
     assert ops[("data", 2, "y")]["params"]["value"] == [1000.5]  # best ask
     # another view (log colour scale): a full figure again
     fig3, _ = heatmap_update(p, OPTS.with_(heat_log=True), state2, now=202.0)
-    assert isinstance(fig3, go.Figure)
+    assert figure(fig3).data[0].name == "liquidity"
 
 
 def test_heatmap_drops_the_oldest_seconds_beyond_the_window() -> None:
@@ -108,6 +114,7 @@ def test_heatmap_of_a_young_provider_starts_shortly_before_its_first_second() ->
     (the minimum lead) before it, not at second 44 with 56 s of "not recorded"."""
     p = FakeProvider(F.snapshot())
     fig, state = heatmap_update(p, OPTS, None, now=200.0)
+    fig = figure(fig)
     heat = fig.data[0]
     assert len(heat.x) == 14  # seconds 90 .. 103
     assert heat.x[0] == "1970-01-01 00:01:30.500" and heat.x[-1] == "1970-01-01 00:01:43.500"
@@ -118,7 +125,7 @@ def test_heatmap_of_a_young_provider_starts_shortly_before_its_first_second() ->
     for t in range(104, 170):
         p.history.record(float(t), 996, F.ROW_100, 999.5, 1000.5, 1000.0, centre=1000)
     fig2, state2 = heatmap_update(p, OPTS, None, now=300.0)
-    assert len(fig2.data[0].x) == 60 and state2 is not None and state2["first"] == 110
+    assert len(figure(fig2).data[0].x) == 60 and state2 is not None and state2["first"] == 110
 
 
 def test_a_long_heatmap_drawn_in_coarse_rows_loses_a_row_per_row_of_seconds() -> None:
@@ -131,7 +138,7 @@ def test_a_long_heatmap_drawn_in_coarse_rows_loses_a_row_per_row_of_seconds() ->
     p = FakeProvider(F.snapshot(), history=h)
     opts = OPTS.with_(heat_minutes=20)
     fig, state = heatmap_update(p, opts, None, now=3000.0)
-    assert len(fig.data[0].x) == 600
+    assert len(figure(fig).data[0].x) == 600
     assert state is not None and (state["first"], state["step"], state["coarse"]) == (1000, 2, 600)
     deleted = []
     for t in range(2200, 2206):  # the window now needs 1001, 1002, ... 1006
@@ -151,7 +158,7 @@ def test_waiting_states_say_what_is_happening() -> None:
     p = FakeProvider(None)
     fig, state = heatmap_update(p, OPTS, None, now=1.0)
     assert state == {"empty": "Connecting to venues…"}
-    assert fig.layout.annotations[0].text == "Connecting to venues…"
+    assert figure(fig).layout.annotations[0].text == "Connecting to venues…"
     assert heatmap_update(p, OPTS, state, now=2.0) == (None, state)
 
 
