@@ -24,7 +24,6 @@ import time
 from typing import Any
 
 import numpy as np
-import plotly.io as pio
 from dash._utils import to_json
 
 from dashboard.app import create_app
@@ -89,9 +88,11 @@ def server_bench(p: Provider, refreshes: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     fig, heat_state = fns["heatmap.figure"](0, store, None)
     first_ms = (time.perf_counter() - t0) * 1000
-    first_json = pio.to_json(fig, validate=False)
-    n_rows = len(fig.data[0].z) if fig.data and fig.data[0].z is not None else 0
-    n_cols = len(fig.data[0].z[0]) if n_rows else 0
+    first_json = to_json(fig)  # (the page gets the dict Dash sends, FigureBuilder.wire)
+    traces = fig["data"] if isinstance(fig, dict) else fig.to_plotly_json()["data"]
+    z = traces[0].get("z") if traces else None
+    n_rows = len(z) if z is not None else 0
+    n_cols = len(z[0]) if n_rows else 0
     times: list[float] = []
     sizes: list[int] = []
     for n in range(1, refreshes + 1):
