@@ -484,6 +484,16 @@ def test_a_junk_url_gives_the_default_view_in_the_page(open_app: Any) -> None:
     assert out["url"]["search"].startswith("?symbol=BTC&")
 
 
+def _set_control(app: Any, control: str, value: str) -> Any:
+    """POST the view callback as the page does when ``control`` is set to ``value``."""
+    m, deps = _view_model(app)
+    m.props[("url", "search")] = ""
+    m.props[(control, "value")] = value
+    return app.server.test_client().post(
+        "/_dash-update-component", json=m.payload(deps["view"], [f"{control}.value"])
+    )
+
+
 @pytest.mark.parametrize(
     ("control", "value"),
     [("range", "1e99"), ("refresh", "0"), ("symbol", "DOGE"), ("heat-intensity", "nan"),
@@ -492,12 +502,7 @@ def test_a_junk_url_gives_the_default_view_in_the_page(open_app: Any) -> None:
 def test_out_of_range_control_values_fall_back_to_defaults(
     open_app: Any, control: str, value: str
 ) -> None:
-    m, deps = _view_model(open_app)
-    m.props[("url", "search")] = ""
-    m.props[(control, "value")] = value
-    r = open_app.server.test_client().post(
-        "/_dash-update-component", json=m.payload(deps["view"], [f"{control}.value"])
-    )
+    r = _set_control(open_app, control, value)
     assert r.status_code == 200
     assert r.get_json()["response"][control]["value"] != value
 
@@ -506,12 +511,7 @@ def test_out_of_range_control_values_fall_back_to_defaults(
 def test_malformed_control_values_fall_back_instead_of_a_server_error(
     open_app: Any, control: str, value: str
 ) -> None:
-    m, deps = _view_model(open_app)
-    m.props[("url", "search")] = ""
-    m.props[(control, "value")] = value
-    r = open_app.server.test_client().post(
-        "/_dash-update-component", json=m.payload(deps["view"], [f"{control}.value"])
-    )
+    r = _set_control(open_app, control, value)
     assert r.status_code == 200
 
 
