@@ -3,7 +3,8 @@
 ``provider`` is anything with the provider's read API (``provider.service.Provider``, or a
 test double serving fixed snapshots): callbacks only read from it. Bootstrap's CSS is served
 by our own Flask server from the ``bootstrap-flask`` package data, so the page looks right
-offline (no CDN).
+offline (no CDN); plotly.js (the cartesian partial bundle when fetched) by
+``dashboard.plotlyjs``, at the path Dash's graphs load it from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import flask_bootstrap
 from dash import Dash
 from flask import jsonify, send_from_directory
 
+from dashboard import plotlyjs
 from dashboard.callbacks import register
 from dashboard.layout import build_layout
 from dashboard.safety import install_basic_auth
@@ -35,6 +37,7 @@ def create_app(provider: Any, auth: tuple[str, str] | None = None, debug: bool =
         serve_locally=True,
     )
     server = app.server
+    plotlyjs.install(server)
 
     @server.route(f"{VENDOR_ROUTE}/<path:path>")
     def _bootstrap(path: str) -> Any:

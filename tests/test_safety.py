@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from typing import Any
 import pytest
 
 from bench.soak import PageModel, callback_name
+from dashboard import plotlyjs
 from dashboard.app import create_app
 from dashboard.safety import (
     InputError,
@@ -46,6 +45,7 @@ from provider.config import build_config
 from provider.errors import ConfigError
 from provider.models import Venue
 from provider.service import Provider
+from tests.helpers import running_app
 
 REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "alice", "correct-horse-battery"
@@ -143,6 +143,7 @@ ROUTES = [
     "/api/snapshot/BTC",
     "/assets/cob.css",
     "/vendor/bootstrap5/css/bootstrap.min.css",
+    plotlyjs.DASH_URL,
     "/_favicon.ico",
     "/no-such-page",
 ]
@@ -192,30 +193,6 @@ def test_without_auth_configured_the_page_is_open_on_loopback(open_app: Any) -> 
     assert c.get("/_dash-layout").status_code == 200
 
 
-def _start_app(extra: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--source", "demo", "--port", "0", *extra],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 90
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r"dashboard on (http://\S+)", line)
-        if m:
-            return proc, m.group(1).rstrip("/")
-    proc.kill()
-    raise AssertionError("app did not start:\n" + "".join(lines[-20:]))
-
-
 def _status(url: str, header: str | None, data: bytes | None = None) -> int:
     req = urllib.request.Request(url, data=data, method="POST" if data else "GET")
     if header:
@@ -239,15 +216,8 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
         extra = ["--auth", f"{USER}:{PASSWORD}"]
     else:
         env["COB_AUTH"] = f"{USER}:{PASSWORD}"
-    proc, url = _start_app(extra, env)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with running_app("--source", "demo", *extra, env=env) as app:
+        yield app.url.rstrip("/")
 
 
 def test_a_real_server_enforces_basic_auth_on_every_route(served: str) -> None:
