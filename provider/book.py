@@ -287,13 +287,17 @@ class OrderBook:
     def best_ask(self) -> float | None:
         return self.ask_side.best()
 
-    def is_crossed(self) -> bool:
-        """Best bid at or above best ask (never true of a correct book of one venue)."""
+    def crossing(self) -> tuple[float, float] | None:
+        """(best bid, best ask) when the bid is at or above the ask (never so in a correct
+        book of one venue), else None."""
         b = self.bid_side.best()
         if b is None:
-            return False
+            return None
         a = self.ask_side.best()
-        return a is not None and b >= a
+        return (b, a) if a is not None and b >= a else None
+
+    def is_crossed(self) -> bool:
+        return self.crossing() is not None
 
     def top_bids(self, n: int) -> list[tuple[float, float]]:
         """Best ``n`` bids as (price, size), best first."""

@@ -193,11 +193,9 @@ class MarketTracker:
         # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
         if self._verifies and guard.verify(book, delta):
             self.counters.checksums_ok += 1
-        b = book.bid_side.best()
-        if b is not None:
-            a = book.ask_side.best()
-            if a is not None and b >= a:
-                raise CrossedBook(f"{self.market} crossed: bid {b} >= ask {a}")
+        crossed = book.crossing()
+        if crossed is not None:
+            raise CrossedBook(f"{self.market} crossed: bid {crossed[0]} >= ask {crossed[1]}")
 
     def _verify(self, msg: BookSnapshot | BookDelta) -> None:
         ok = self.guard.verify(self.book, msg)

@@ -52,8 +52,12 @@ def test_replace_drops_everything(ordered: bool) -> None:
 def test_crossed_is_visible(ordered: bool) -> None:
     b = OrderBook(ordered=ordered)
     b.replace([["100", "1"]], [["101", "1"]])
+    assert b.crossing() is None
     b.apply([["101", "1"]], [])
     assert b.is_crossed()
+    assert b.crossing() == (101.0, 101.0)
+    b.apply([["101.5", "1"]], [])
+    assert b.crossing() == (101.5, 101.0)
 
 
 @BOTH
@@ -125,3 +129,36 @@ def test_heap_rebuilds_after_many_deletes() -> None:
         b.apply([[p, 0] for p in prices[:-1]], [])
     assert len(b.bid_side._heap) <= 2 * len(b.bids) + 64
     assert b.best_bid() == max(b.bids)
+
+
+def test_best_follows_a_wandering_price() -> None:
+    """A price that trends, reverses and empties a side: after every update the best price and
+    the top 40 equal a plain dict's."""
+    rnd = random.Random(11)
+    b = OrderBook()
+    ref: tuple[dict[float, float], dict[float, float]] = ({}, {})
+    mid = 10_000
+    for step in range(3000):
+        mid += rnd.choice((-3, -1, 0, 1, 3)) if step % 700 < 600 else 7  # then a run upwards
+        bids, asks = [], []
+        for _ in range(rnd.randint(1, 12)):
+            is_bid = rnd.random() < 0.5
+            tick = mid - rnd.randint(1, 80) if is_bid else mid + rnd.randint(1, 80)
+            size = rnd.choice((0, 0, 1, 2, 5))
+            (bids if is_bid else asks).append([f"{tick / 10:.1f}", str(size)])
+        if step % 997 == 0:  # a side emptied completely
+            bids += [[str(p), "0"] for p in ref[0]]
+        # the walk may cross old levels: remove those, as a venue would
+        bids += [[str(p), "0"] for p in ref[0] if p >= (mid - 0.5) / 10]
+        asks += [[str(p), "0"] for p in ref[1] if p <= (mid + 0.5) / 10]
+        b.apply(bids, asks)
+        for side, lv in ((ref[0], bids), (ref[1], asks)):
+            for p, q in lv:
+                if float(q):
+                    side[float(p)] = float(q)
+                else:
+                    side.pop(float(p), None)
+        assert b.best_bid() == (max(ref[0]) if ref[0] else None)
+        assert b.best_ask() == (min(ref[1]) if ref[1] else None)
+        assert b.top_bids(40) == sorted(ref[0].items(), reverse=True)[:40]
+        assert b.top_asks(40) == sorted(ref[1].items())[:40]
