@@ -501,11 +501,8 @@ def books_differing(app: AppUnderTest, n: int) -> list[str]:
                 bad.append(f"{v}:{sym} {t.state if t else 'no book'}")
                 continue
             bids, asks = emu.client_book(v, m.native, n)
-            try:  # the provider thread owns the book: a read may race a snapshot; retry
-                ours = (t.book.top_bids(n), t.book.top_asks(n))
-            except RuntimeError:
-                bad.append(f"{v}:{sym} busy")
-                continue
+            book = t.book  # (read in the provider's thread, which owns it)
+            ours = p.read_in_loop(lambda book=book: (book.top_bids(n), book.top_asks(n)))
             if ours != (bids, asks):
                 bad.append(f"{v}:{sym} differs")
     return bad

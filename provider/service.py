@@ -19,6 +19,7 @@ Readers on other threads use ``snapshot()``, ``history_window()``/``history_sinc
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import math
@@ -27,7 +28,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import numpy as np
@@ -55,6 +56,7 @@ from provider.state import (
 from provider.stats import RollingStats
 from provider.sync import MarketTracker
 
+_R = TypeVar("_R")
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Snapshot], None]
@@ -274,6 +276,24 @@ class Provider:
     def market(self, venue: Venue, symbol: str) -> Market | None:
         eng = self._engines.get(symbol.upper())
         return None if eng is None else eng.markets.get(venue)
+
+    def read_in_loop(self, fn: Callable[[], _R], timeout: float = 10.0) -> _R:
+        """``fn()`` run in the provider's thread, which owns the books; its result (or its
+        exception) here. For tests and tools that read a live book: read from another
+        thread, a book may be half-way through an update."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return fn()
+        fut: concurrent.futures.Future[_R] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # handed to the caller
+                fut.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return fut.result(timeout)
 
     def _call(self, fn: Callable[[], Any]) -> None:
         if self._loop is not None and self._loop.is_running():

@@ -60,7 +60,9 @@ def books_equal(p: Provider, emu: EmulatorThread, n: int = 15) -> list[str]:
                 bad.append(f"{v}:{sym} {t.state if t else 'no book'}")
                 continue
             bids, asks = emu.client_book(v, m.native, n)
-            if t.book.top_bids(n) != bids or t.book.top_asks(n) != asks:
+            book = t.book  # (read in the provider's thread, which owns it)
+            ours = p.read_in_loop(lambda book=book: (book.top_bids(n), book.top_asks(n)))
+            if ours != (bids, asks):
                 bad.append(f"{v}:{sym} differs")
     return bad
 
@@ -145,6 +147,18 @@ def test_stop_is_clean_and_quick(emulator: EmulatorThread) -> None:
     assert threading.active_count() <= before
     assert all(not f.health.connected for f in p.feeds.values())
     assert p.leaked_tasks == 0  # every task ended before the loop closed
+
+
+def test_read_in_loop_runs_in_the_provider_thread(emulator: EmulatorThread) -> None:
+    p = start_provider(emulator, (Venue.BYBIT,))
+    try:
+        assert p._thread is not None
+        assert p.read_in_loop(threading.get_ident) == p._thread.ident != threading.get_ident()
+        with pytest.raises(KeyError, match="nope"):
+            p.read_in_loop(lambda: {}["nope"])
+    finally:
+        assert p.stop()
+    assert p.read_in_loop(threading.get_ident) == threading.get_ident()  # stopped: here
 
 
 def test_a_crashing_callback_is_counted_and_never_stops_the_provider(
