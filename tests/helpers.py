@@ -1,7 +1,16 @@
-"""Small helpers shared by tests: feeding frames and replaying captures."""
+"""Small helpers shared by tests: feeding frames, replaying captures, running app.py."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +42,73 @@ def replay_markets(*paths: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Replay report entries keyed by (venue, native symbol, kind)."""
     rep = replay([str(p) for p in paths]).report()
     return {(m["venue"], m["symbol"], m["kind"]): m for m in rep["markets"]}
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunningApp:
+    """``python app.py`` in a subprocess: its URL (as logged, ending in "/") and its log."""
+
+    proc: subprocess.Popen[str]
+    url: str = ""
+    log: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def running_app(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[RunningApp]:
+    """Start ``python app.py --port 0 *args``, wait for its "dashboard on URL" line, and stop
+    it (terminate, then kill after 10 s) on exit. The log is read by a thread all along, so a
+    chatty app never blocks on a full pipe; a start that fails shows the log's last lines."""
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(env if env is not None else os.environ, PYTHONUNBUFFERED="1"),
+    )
+    app = RunningApp(proc)
+    found = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            app.log.append(line)
+            m = re.search(r"dashboard on (http://\S+)", line)
+            if m and not found.is_set():
+                app.url = m.group(1).rstrip("/") + "/"
+                found.set()
+        found.set()  # (the app ended)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        found.wait(timeout)
+        if not app.url:
+            raise AssertionError("app did not start:\n" + "".join(app.log[-30:]))
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until_served(url: str, timeout: float = 60.0) -> None:
+    """Until the page's layout answers (the server is up and Dash is ready)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url + "_dash-layout", timeout=2).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

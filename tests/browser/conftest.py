@@ -12,10 +12,7 @@ import contextlib
 import json
 import logging
 import os
-import re
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -25,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.helpers import running_app, wait_until_served
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -51,45 +50,10 @@ def app_url() -> Iterator[str]:
 
     Function-scoped: one smoke test uses it, and an idle second app (emulator, provider)
     would only slow the other browser tests down on a small machine."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1", COB_EXPORTS_ROOT=str(REPO / "out"))
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--source", "demo", "--port", "0"],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        m = re.search(r"dashboard on (http://\S+)", line)
-        if m:
-            url = m.group(1)
-            break
-    if url is None:
-        proc.kill()
-        pytest.fail("app did not start:\n" + "".join(lines[-30:]))
-    while True:  # the page answers
-        try:
-            urllib.request.urlopen(url + "_dash-layout", timeout=2).read()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    env = dict(os.environ, COB_EXPORTS_ROOT=str(REPO / "out"))
+    with running_app("--source", "demo", env=env) as app:
+        wait_until_served(app.url)
+        yield app.url
 
 
 @dataclass
