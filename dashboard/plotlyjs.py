@@ -134,12 +134,12 @@ def fetch(version: str | None = None, timeout: float = 60.0) -> Path:
     if bundle_version(dest) == version:
         return dest
     try:
-        meta = json.loads(_get(f"{REGISTRY}/{PACKAGE}/{version}", timeout))
-        dist = meta["dist"]
+        dist = json.loads(_get(f"{REGISTRY}/{PACKAGE}/{version}", timeout))["dist"]
+        integrity = dist["integrity"]
         tarball = _get(dist["tarball"], timeout)
-    except (OSError, ValueError, KeyError) as exc:
-        raise FetchError(f"{PACKAGE}@{version} from {REGISTRY}: {exc}") from None
-    check_integrity(tarball, dist["integrity"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FetchError(f"{PACKAGE}@{version} from {REGISTRY}: {exc!r}") from None
+    check_integrity(tarball, integrity)
     script = extract(tarball)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_suffix(".part")

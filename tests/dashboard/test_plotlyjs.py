@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from provider.models import Venue
 from provider.service import Provider
 
 VERSION = get_plotlyjs_version()
+TARBALL = "https://registry.example/x.tgz"
 BANNER = (
     f"/**\n* plotly.js (cartesian - minified) v{VERSION}\n* Copyright\n*/\nwindow.Plotly={{}};\n"
 )
@@ -42,6 +44,26 @@ def _tarball(files: dict[str, bytes]) -> bytes:
 
 def _sri(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def _registry(
+    monkeypatch: pytest.MonkeyPatch, script: str, dist: dict[str, str] | None = None
+) -> list[str]:
+    """The npm registry as ``fetch`` sees it: metadata whose ``dist`` is ``dist`` (by default
+    the tarball's own URL and sha512) and a tarball holding ``script``. Returns the URLs
+    asked for, in order."""
+    tgz = _tarball({plotlyjs.MEMBER: script.encode()})
+    meta = json.dumps(
+        {"dist": dist if dist is not None else {"tarball": TARBALL, "integrity": _sri(tgz)}}
+    ).encode()
+    asked: list[str] = []
+
+    def get(url: str, timeout: float) -> bytes:
+        asked.append(url)
+        return tgz if url == TARBALL else meta
+
+    monkeypatch.setattr(plotlyjs, "_get", get)
+    return asked
 
 
 @pytest.fixture
@@ -111,24 +133,11 @@ def test_extract_takes_the_script_out_of_the_npm_tarball() -> None:
 
 
 def test_fetch_checks_stores_and_reuses(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tgz = _tarball({plotlyjs.MEMBER: BANNER.encode()})
-    meta = (
-        f'{{"dist": {{"tarball": "https://registry.example/x.tgz", "integrity": "{_sri(tgz)}"}}}}'
-    ).encode()
-    asked: list[str] = []
-
-    def get(url: str, timeout: float) -> bytes:
-        asked.append(url)
-        return tgz if url.endswith(".tgz") else meta
-
-    monkeypatch.setattr(plotlyjs, "_get", get)
+    asked = _registry(monkeypatch, BANNER)
     path = plotlyjs.fetch()
     assert path == cache / f"plotly-cartesian-{VERSION}.min.js"
     assert path.read_text() == BANNER
-    assert asked == [
-        f"{plotlyjs.REGISTRY}/{plotlyjs.PACKAGE}/{VERSION}",
-        "https://registry.example/x.tgz",
-    ]
+    assert asked == [f"{plotlyjs.REGISTRY}/{plotlyjs.PACKAGE}/{VERSION}", TARBALL]
     assert plotlyjs.fetch() == path and len(asked) == 2  # already there: nothing asked
     assert plotlyjs.chosen() == path
 
@@ -136,27 +145,26 @@ def test_fetch_checks_stores_and_reuses(cache: Path, monkeypatch: pytest.MonkeyP
 def test_fetch_refuses_a_tarball_that_does_not_match(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tgz = _tarball({plotlyjs.MEMBER: BANNER.encode()})
-    meta = (
-        b'{"dist": {"tarball": "https://r/x.tgz", "integrity": "' + _sri(b"other").encode() + b'"}}'
-    )
-    monkeypatch.setattr(
-        plotlyjs, "_get", lambda url, timeout: tgz if url.endswith(".tgz") else meta
-    )
+    _registry(monkeypatch, BANNER, {"tarball": TARBALL, "integrity": _sri(b"other")})
     with pytest.raises(plotlyjs.FetchError, match="does not match"):
         plotlyjs.fetch()
     assert list(cache.iterdir()) == []
     assert plotlyjs.chosen() == plotlyjs.FULL
 
 
+def test_fetch_refuses_metadata_without_a_checksum(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _registry(monkeypatch, BANNER, {"tarball": TARBALL})
+    with pytest.raises(plotlyjs.FetchError, match="integrity"):
+        plotlyjs.fetch()
+    assert list(cache.iterdir()) == []
+
+
 def test_fetch_refuses_a_script_of_another_version(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tgz = _tarball({plotlyjs.MEMBER: BANNER.replace(VERSION, "9.9.9").encode()})
-    meta = b'{"dist": {"tarball": "https://r/x.tgz", "integrity": "' + _sri(tgz).encode() + b'"}}'
-    monkeypatch.setattr(
-        plotlyjs, "_get", lambda url, timeout: tgz if url.endswith(".tgz") else meta
-    )
+    _registry(monkeypatch, BANNER.replace(VERSION, "9.9.9"))
     with pytest.raises(plotlyjs.FetchError, match=r"not plotly\.js"):
         plotlyjs.fetch()
     assert list(cache.iterdir()) == []
