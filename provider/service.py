@@ -19,7 +19,6 @@ Readers on other threads use ``snapshot()``, ``history_window()``/``history_sinc
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
 import math
@@ -284,16 +283,11 @@ class Provider:
         loop = self._loop
         if loop is None or not loop.is_running():
             return fn()
-        fut: concurrent.futures.Future[_R] = concurrent.futures.Future()
 
-        def run() -> None:
-            try:
-                fut.set_result(fn())
-            except BaseException as exc:  # handed to the caller
-                fut.set_exception(exc)
+        async def call() -> _R:
+            return fn()
 
-        loop.call_soon_threadsafe(run)
-        return fut.result(timeout)
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
 
     def _call(self, fn: Callable[[], Any]) -> None:
         if self._loop is not None and self._loop.is_running():
