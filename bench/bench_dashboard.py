@@ -26,31 +26,12 @@ import numpy as np
 from dash._utils import to_json
 
 from dashboard.app import create_app
+from dashboard.callbacks import HEAT_REDRAW_S
 from dashboard.view import ViewOptions, to_query
 from provider.config import build_config
 from provider.models import Venue
 from provider.service import Provider
 from provider.sources import Source, start_demo
-
-#: every chart drawn with data: the browser tests' condition (a trace holding a finite non-zero
-#: value as plotly.js decoded it in ``_fullData``: z of a heatmap, x of horizontal bars, y
-#: otherwise; x0/dx curves count by their y), checked with an early exit, so that probing every
-#: 50 ms does not itself hold up the page's main thread (their summary flattens every array)
-DRAWN_JS = """(ids) => ids.every((id) => {
-  const gd = document.querySelector('#' + id + ' .js-plotly-plot');
-  if (!gd || !gd._fullData || !gd._fullLayout) return false;
-  const nz = (v) => typeof v === 'number' && isFinite(v) && v !== 0;
-  const any = (a) => {
-    if (!a) return false;
-    for (const v of a) {
-      if (Array.isArray(v) || ArrayBuffer.isView(v)) { for (const w of v) if (nz(w)) return true; }
-      else if (nz(v)) return true;
-    }
-    return false;
-  };
-  return gd._fullData.some((t) =>
-    any(t.type === 'heatmap' ? t.z : (t.orientation === 'h' ? t.x : t.y)));
-})"""
 
 #: the JS heap after a forced full GC, the heatmap's rows and its trade markers
 HEAP_JS = """() => {
@@ -126,8 +107,7 @@ def server_bench(p: Provider, refreshes: int) -> dict[str, Any]:
     fig, heat_state = fns["heatmap.figure"](0, store, None)
     first_ms = (time.perf_counter() - t0) * 1000
     first_json = to_json(fig)  # (the page gets the dict Dash sends, FigureBuilder.wire)
-    traces = fig["data"] if isinstance(fig, dict) else fig.to_plotly_json()["data"]
-    z = traces[0].get("z") if traces else None
+    z = fig["data"][0].get("z") if fig["data"] else None
     n_rows = len(z) if z is not None else 0
     n_cols = len(z[0]) if n_rows else 0
     times: list[float] = []
@@ -166,7 +146,7 @@ def browser_bench(p: Provider, minutes: float, paint_runs: int = 5) -> dict[str,
     from werkzeug.serving import make_server
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-    from tests.browser.test_dashboard import GRAPHS
+    from tests.browser.test_dashboard import DRAWN_JS, GRAPHS
 
     app = create_app(p)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
@@ -176,49 +156,60 @@ def browser_bench(p: Provider, minutes: float, paint_runs: int = 5) -> dict[str,
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {}
-    with sync_playwright() as pw:
-        # first paint: a fresh browser each time (nothing cached); one load swings by a
-        # second on 2 shared cores, so the median of several is what is reported
-        paints = []
-        for _ in range(max(1, paint_runs)):
-            b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        with sync_playwright() as pw:
+            # first paint: a fresh browser each time (nothing cached); one load swings by a
+            # second on 2 shared cores, so the median of several is what is reported
+            paints = []
+            for _ in range(max(1, paint_runs)):
+                b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = b.new_page(viewport={"width": 1600, "height": 1000})
+                t0 = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(DRAWN_JS, arg=list(GRAPHS), timeout=120_000, polling=50)
+                paints.append(time.perf_counter() - t0)
+                b.close()
+            out["first_paint_s"] = statistics.median(paints)
+            out["first_paints_s"] = paints
+            print(
+                f"time to first paint (every chart drawn with data), fresh browser: median"
+                f" {out['first_paint_s']:.2f} s of {', '.join(f'{x:.2f}' for x in paints)}"
+            )
+            if minutes <= 0:
+                return out
+            b = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[*CHROMIUM_ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"],
+            )
             page = b.new_page(viewport={"width": 1600, "height": 1000})
-            t0 = time.perf_counter()
             page.goto(url)
             page.wait_for_function(DRAWN_JS, arg=list(GRAPHS), timeout=120_000, polling=50)
-            paints.append(time.perf_counter() - t0)
+            print(f"then the JS heap every 30 s for {minutes:g} min…", flush=True)
+            samples = []
+            end = time.time() + minutes * 60
+            while True:
+                # after a full collection: what the page keeps, not where the GC sawtooth is;
+                # with it, what the heatmap holds (rows drawn, trade markers)
+                used, rows, trades = page.evaluate(HEAP_JS)
+                samples.append((time.time(), used / 2**20, rows, trades))
+                if time.time() >= end:
+                    break
+                time.sleep(min(30.0, max(0.0, end - time.time())))
             b.close()
-        out["first_paint_s"] = statistics.median(paints)
-        out["first_paints_s"] = paints
-        print(
-            f"time to first paint (every chart drawn with data), fresh browser: median"
-            f" {out['first_paint_s']:.2f} s of {', '.join(f'{x:.2f}' for x in paints)}"
-        )
-        if minutes <= 0:
-            srv.shutdown()
-            return out
-        b = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, "--enable-precise-memory-info", "--js-flags=--expose-gc"],
-        )
-        page = b.new_page(viewport={"width": 1600, "height": 1000})
-        page.goto(url)
-        page.wait_for_function(DRAWN_JS, arg=list(GRAPHS), timeout=120_000, polling=50)
-        print(f"then the JS heap every 30 s for {minutes:g} min…", flush=True)
-        samples = []
-        end = time.time() + minutes * 60
-        while True:
-            # after a full collection: what the page keeps, not where the GC sawtooth is;
-            # with it, what the heatmap holds (rows drawn, trade markers)
-            heap, rows, trades = page.evaluate(HEAP_JS)
-            samples.append((time.time(), heap / 2**20, rows, trades))
-            if time.time() >= end:
-                break
-            time.sleep(min(30.0, max(0.0, end - time.time())))
-        b.close()
-    srv.shutdown()
-    out["heap_mb"] = [(t, m) for t, m, _, _ in samples]
+    finally:
+        srv.shutdown()
+    out["heap_mb"] = heap = [(t, m) for t, m, _, _ in samples]
     out["heat_rows"] = [(t, r, n) for t, _, r, n in samples]
+    # the heatmap is drawn in full every HEAT_REDRAW_S and patched in between, so the heap is
+    # a sawtooth of that period: whether it is flat shows in its lows and highs per whole
+    # period (after the first), not in a line through one phase
+    out["periods"] = periods = _per_period(heap, HEAT_REDRAW_S)
+    whole = periods[1 : int((heap[-1][0] - heap[0][0]) // HEAT_REDRAW_S)]
+    if len(whole) >= 2:
+        xs = np.arange(len(whole)) * HEAT_REDRAW_S / 600  # in units of 10 minutes
+        out["low_slope_mb_per_10min"] = float(np.polyfit(xs, [lo for lo, _ in whole], 1)[0])
+        out["high_slope_mb_per_10min"] = float(np.polyfit(xs, [hi for _, hi in whole], 1)[0])
+        out["whole_periods"] = len(whole)
     if len(samples) >= 3:
         half = samples[len(samples) // 3 :]  # after warm-up
         ts = np.array([s[0] for s in half]) - half[0][0]
@@ -269,20 +260,17 @@ def main() -> None:
                     for (t, m), (_, r, n) in zip(heap, br["heat_rows"], strict=True)
                 )
             )
-            periods = _per_period(heap, 300.0)
-            for k, (lo, hi) in enumerate(periods):
-                print(f"  minutes {5 * k:>2}-{5 * k + 5:<2}: heap {lo:.1f}-{hi:.1f} MB")
-            # the heatmap is redrawn in full every 5 minutes and patched in between, so the
-            # heap is a sawtooth of that period: whether it is flat shows in its lows and
-            # highs per whole period (after the first), not in a line through one phase
-            whole = periods[1 : int((heap[-1][0] - heap[0][0]) // 300.0)]
-            if len(whole) >= 2:
-                xs = np.arange(len(whole)) * 0.5  # periods of 5 minutes, in units of 10 min
-                lo_slope = float(np.polyfit(xs, [lo for lo, _ in whole], 1)[0])
-                hi_slope = float(np.polyfit(xs, [hi for _, hi in whole], 1)[0])
+            minutes_per = HEAT_REDRAW_S / 60
+            for k, (lo, hi) in enumerate(br["periods"]):
                 print(
-                    f"slope of the 5-minute lows {lo_slope:+.2f}, of the highs {hi_slope:+.2f}"
-                    f" MB per 10 min (minutes 5-{5 * (len(whole) + 1)})"
+                    f"  minutes {minutes_per * k:>4g}-{minutes_per * (k + 1):<4g}:"
+                    f" heap {lo:.1f}-{hi:.1f} MB"
+                )
+            if "low_slope_mb_per_10min" in br:
+                print(
+                    f"slope of the lows per redraw period {br['low_slope_mb_per_10min']:+.2f},"
+                    f" of the highs {br['high_slope_mb_per_10min']:+.2f} MB per 10 min"
+                    f" (minutes {minutes_per:g}-{minutes_per * (br['whole_periods'] + 1):g})"
                 )
             if "heap_slope_mb_per_10min" in br:
                 print(

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 HEAT_LEAD = 0.05
 #: the first draw of the heatmap has at most this many time rows (60 min -> 6 s rows)
 HEAT_MAX_ROWS = 600
+#: seconds between full heatmap draws of an unchanged view (they drop old trades and go
+#: back to coarse rows); in between, patches
+HEAT_REDRAW_S = 300.0
 
 
 def view_from_store(data: dict[str, Any] | None, symbols: tuple[str, ...]) -> ViewOptions:
@@ -342,7 +345,7 @@ def heatmap_update(
         lo, n = state["lo"], state["n"]
         centre = int(grid.index([mid])[0])
         inside = lo + n // 4 <= centre <= lo + n - n // 4
-        if inside and now - state.get("built", 0) < 300:
+        if inside and now - state.get("built", 0) < HEAT_REDRAW_S:
             if latest <= state["last"]:
                 return None, state
             return _patch(provider, opts, grid, venues, state, latest, snap.quote)

@@ -88,6 +88,27 @@ SUMMARY_JS = """
 }
 """
 
+#: every chart drawn with data: ``SUMMARY_JS``'s ``nonzero > 0`` for every chart (a trace holding a finite non-zero
+#: value as plotly.js decoded it in ``_fullData``: z of a heatmap, x of horizontal bars, y
+#: otherwise; x0/dx curves count by their y), checked with an early exit, so that probing every
+#: 50 ms (bench_dashboard's first paint) does not itself hold up the page's main thread
+#: (the summary flattens every array)
+DRAWN_JS = """(ids) => ids.every((id) => {
+  const gd = document.querySelector('#' + id + ' .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd._fullLayout) return false;
+  const nz = (v) => typeof v === 'number' && isFinite(v) && v !== 0;
+  const any = (a) => {
+    if (!a) return false;
+    for (const v of a) {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) { for (const w of v) if (nz(w)) return true; }
+      else if (nz(v)) return true;
+    }
+    return false;
+  };
+  return gd._fullData.some((t) =>
+    any(t.type === 'heatmap' ? t.z : (t.orientation === 'h' ? t.x : t.y)));
+})"""
+
 CHIPS_JS = """
 () => Array.from(document.querySelectorAll('button.cob-venue')).map((b) => ({
   venue: JSON.parse(b.id).venue,
