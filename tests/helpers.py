@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from provider.exchanges import adapter_class
 from provider.models import Market, Venue
 from provider.replay import replay
 from provider.session import Connection, VenueBooks
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def connection(venue: Venue, url: str | None = None) -> Connection:
@@ -42,9 +45,6 @@ def replay_markets(*paths: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Replay report entries keyed by (venue, native symbol, kind)."""
     rep = replay([str(p) for p in paths]).report()
     return {(m["venue"], m["symbol"], m["kind"]): m for m in rep["markets"]}
-
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -101,8 +101,6 @@ def running_app(
 
 def wait_until_served(url: str, timeout: float = 60.0) -> None:
     """Until the page's layout answers (the server is up and Dash is ready)."""
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while True:
         try:
