@@ -69,7 +69,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # ``python bench/soak.py`` as well as ``-m bench.soak``
@@ -80,6 +80,7 @@ import aiohttp  # noqa: E402
 from provider.emulator.faults import Fault  # noqa: E402
 from provider.emulator.server import MAX_QUEUE, EmulatorThread  # noqa: E402
 from provider.models import Venue  # noqa: E402
+from provider.service import Provider  # noqa: E402
 from provider.sync import SyncState  # noqa: E402
 
 log = logging.getLogger("bench.soak")
@@ -487,21 +488,25 @@ class AppUnderTest:
 # =============================================================================== books
 
 
-def books_differing(app: AppUnderTest, n: int) -> list[str]:
-    """Books not in sync or not equal to the emulator's top ``n`` levels (empty: all equal)."""
-    p, emu = app.provider, app.emu
+class ClientBooks(Protocol):
+    """What holds the books a venue's client should have (the emulator, in any process)."""
+
+    def client_book(self, venue: Venue, native: str, n: int) -> tuple[list, list]: ...
+
+
+def books_differing(p: Provider, emu: ClientBooks, n: int) -> list[str]:
+    """Books not in sync, not listed, or not equal to the emulator's top ``n`` levels (empty:
+    all equal). Books are read in the provider's thread, which owns them."""
     bad = []
     for sym in p.symbols:
         for v in p.config.venues:
             m = p.market(v, sym)
-            if m is None:
-                continue
             t = p.tracker(v, sym)
-            if t is None or t.state is not SyncState.IN_SYNC:
+            if m is None or t is None or t.state is not SyncState.IN_SYNC:
                 bad.append(f"{v}:{sym} {t.state if t else 'no book'}")
                 continue
             bids, asks = emu.client_book(v, m.native, n)
-            book = t.book  # (read in the provider's thread, which owns it)
+            book = t.book
             ours = p.read_in_loop(lambda book=book: (book.top_bids(n), book.top_asks(n)))
             if ours != (bids, asks):
                 bad.append(f"{v}:{sym} differs")
@@ -1122,7 +1127,7 @@ class Soak:
             bad = ["(not compared yet)"]
             try:
                 while True:
-                    bad = books_differing(app, opts.levels)
+                    bad = books_differing(app.provider, app.emu, opts.levels)
                     if not bad or time.monotonic() - t_pause > opts.settle_timeout_s:
                         break
                     time.sleep(0.05)

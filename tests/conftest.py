@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.helpers import REPO
+
 #: real venue captures (not part of this repository); override with COB_CAPTURES
 CAPTURES = Path(os.environ.get("COB_CAPTURES", REPO.parent / "shared" / "captures"))
 

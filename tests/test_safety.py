@@ -45,9 +45,8 @@ from provider.config import build_config
 from provider.errors import ConfigError
 from provider.models import Venue
 from provider.service import Provider
-from tests.helpers import running_app
+from tests.helpers import REPO, running_app
 
-REPO = Path(__file__).resolve().parent.parent
 USER, PASSWORD = "alice", "correct-horse-battery"
 GOOD = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 WRONG = "Basic " + base64.b64encode(f"{USER}:wrong-password".encode()).decode()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bench.soak import books_differing
 from provider.config import build_config
 from provider.emulator.faults import Fault
 from provider.emulator.server import EmulatorThread
@@ -16,7 +17,6 @@ from provider.feed import FeedConfig
 from provider.models import Venue
 from provider.service import Endpoint, Provider
 from provider.state import LIVE, STALE
-from provider.sync import SyncState
 
 pytestmark = pytest.mark.slow
 
@@ -48,30 +48,11 @@ def start_provider(emu: EmulatorThread, venues=ALL, **cfg_kw) -> Provider:  # ty
     return Provider(cfg, endpoints=eps, feed_config=fc).start()
 
 
-def books_equal(p: Provider, emu: EmulatorThread, n: int = 15) -> list[str]:
-    """Names of the books that are not in sync or differ from the emulator's top levels."""
-    bad = []
-    for sym in SYMBOLS:
-        for v in p.config.venues:
-            t = p.tracker(v, sym)
-            m = p.market(v, sym)
-            assert m is not None
-            if t is None or t.state is not SyncState.IN_SYNC:
-                bad.append(f"{v}:{sym} {t.state if t else 'no book'}")
-                continue
-            bids, asks = emu.client_book(v, m.native, n)
-            book = t.book  # (read in the provider's thread, which owns it)
-            ours = p.read_in_loop(lambda book=book: (book.top_bids(n), book.top_asks(n)))
-            if ours != (bids, asks):
-                bad.append(f"{v}:{sym} differs")
-    return bad
-
-
 def settle(p: Provider, emu: EmulatorThread, timeout: float = 20.0) -> None:
     """Pause the market and wait until every book equals the emulator's."""
     emu.pause(True)
     try:
-        wait(lambda: not books_equal(p, emu), timeout, "books equal to the emulator's")
+        wait(lambda: not books_differing(p, emu, 15), timeout, "books equal to the emulator's")
     finally:
         emu.pause(False)
 

@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import running_app, wait_until_served
+from tests.helpers import REPO, running_app, wait_until_served
 
-REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -29,8 +29,8 @@ from PIL import Image
 from dashboard import ids
 from provider.emulator.faults import Fault
 from provider.models import Venue
+from tests.helpers import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "out" / "screenshots"
 
 GRAPHS = tuple(ids.CHARTS)  # heatmap, depth, breakdown, bands, dominance, profile
@@ -88,11 +88,11 @@ SUMMARY_JS = """
 }
 """
 
-#: every chart drawn with data: ``SUMMARY_JS``'s ``nonzero > 0`` for every chart (a trace holding a finite non-zero
-#: value as plotly.js decoded it in ``_fullData``: z of a heatmap, x of horizontal bars, y
-#: otherwise; x0/dx curves count by their y), checked with an early exit, so that probing every
-#: 50 ms (bench_dashboard's first paint) does not itself hold up the page's main thread
-#: (the summary flattens every array)
+#: True when every chart is drawn with data - ``SUMMARY_JS``'s ``nonzero > 0`` for each: some
+#: trace holds a finite non-zero value as plotly.js decoded it (``_fullData``: z of a heatmap,
+#: x of horizontal bars, y otherwise, so x0/dx curves count by their y). It stops at the first
+#: such value, so probing it every 50 ms (bench_dashboard's first paint) does not hold up the
+#: page's main thread as the summary, which flattens every array, would.
 DRAWN_JS = """(ids) => ids.every((id) => {
   const gd = document.querySelector('#' + id + ' .js-plotly-plot');
   if (!gd || !gd._fullData || !gd._fullLayout) return false;
