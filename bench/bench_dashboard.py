@@ -143,14 +143,13 @@ def server_bench(p: Provider, refreshes: int) -> dict[str, Any]:
 
 
 def browser_bench(p: Provider, minutes: float, paint_runs: int = 5) -> dict[str, Any]:
-    from werkzeug.serving import make_server
-
+    from dashboard.server import make_server
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
     from tests.browser.test_dashboard import DRAWN_JS, GRAPHS
 
     app = create_app(p)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    srv = make_server("127.0.0.1", 0, app.server)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_port}/?range=2&heat=60&refresh=1000"
     from playwright.sync_api import sync_playwright
@@ -198,6 +197,7 @@ def browser_bench(p: Provider, minutes: float, paint_runs: int = 5) -> dict[str,
             b.close()
     finally:
         srv.shutdown()
+        srv.server_close()
     out["heap_mb"] = heap = [(t, m) for t, m, _, _ in samples]
     out["heat_rows"] = [(t, r, n) for t, _, r, n in samples]
     # the heatmap is drawn in full every HEAT_REDRAW_S and patched in between, so the heap is

@@ -6,7 +6,7 @@
 
 What runs, wired exactly as ``python app.py --source demo --speed S`` wires it
 (``app.bound_allocator``, ``app.start_provider`` with the app's own argument parser,
-``dashboard.app.create_app``, werkzeug's threaded server):
+``dashboard.app.create_app``, the app's HTTP server ``dashboard.server``):
 
 * the emulator of the seven venues (``--speed``, default 10 = ten times the normal update
   rates), BTC, ETH and SOL on every venue, in a child process (``--emulator process``,
@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import bisect
 import contextlib
 import gc
 import json
@@ -61,11 +60,12 @@ import logging
 import math
 import os
 import random
+import struct
 import sys
+import tempfile
 import threading
 import time
-from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -401,8 +401,8 @@ class ProcessEmulator:
 
 class AppUnderTest:
     """The app as ``python app.py --source demo --speed S`` wires it: ``app.start_provider``
-    (arguments parsed by the app's own parser), ``dashboard.app.create_app`` and werkzeug's
-    threaded server on 127.0.0.1. Only the demo source's emulator is ours, so that faults
+    (arguments parsed by the app's own parser), ``dashboard.app.create_app`` and the app's
+    HTTP server (``dashboard.server``) on 127.0.0.1. Only the demo source's emulator is ours, so that faults
     can be injected, the market paused and the emulator's books read: while the app starts,
     ``provider.sources.start_source("demo", ...)`` is answered with the same ``Source``
     ``start_demo`` makes (same venues, seed, speed, listings), whose emulator is a child
@@ -430,9 +430,9 @@ class AppUnderTest:
                 raise RuntimeError("the demo source did not start our emulator")
             self.emu: LocalEmulator | ProcessEmulator = ctl[0]
             self.dash = create_app(self.provider, auth=self.auth)
-            from werkzeug.serving import make_server
+            from dashboard.server import make_server
 
-            self.server = make_server(args.host, args.port, self.dash.server, threaded=True)
+            self.server = make_server(args.host, args.port, self.dash.server)
         except BaseException:
             self.provider.stop()
             self.source.stop()
@@ -474,6 +474,7 @@ class AppUnderTest:
 
     def stop(self) -> dict[str, Any]:
         self.server.shutdown()
+        self.server.server_close()
         t0 = time.monotonic()
         clean = self.provider.stop()
         stop_s = time.monotonic() - t0
@@ -709,20 +710,53 @@ class Hit:
     error: str = ""
 
 
-class HitLog:
-    """Every request's ``Hit``, kept in columns (about 30 bytes a request, not a few hundred
-    as objects): the harness shares the app's process, so its own records must not grow
-    the RSS it measures. Appended in time order (one thread); read back as ``Hit``."""
+class Spill:
+    """Records written to a temporary file while the run lasts and read back for the report.
+    The harness shares the app's process: what it kept in memory (30 bytes a request, 800 a
+    sample: 0.3 MB / 10 min in a 3-browser run) would be counted in the RSS slope it measures.
+    """
 
     def __init__(self) -> None:
-        self._t = array("d")
-        self._ms = array("d")
-        self._status = array("i")
-        self._size = array("q")
-        self._name = array("H")
+        # open for the whole run; already unlinked, it goes with this object
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        self.count = 0
+
+    def add(self, record: bytes) -> None:
+        self._file.write(record)
+        self.count += 1
+
+    def read(self) -> bytes:
+        f = self._file
+        f.flush()
+        end = f.tell()
+        f.seek(0)
+        data = f.read(end)
+        f.seek(end)
+        return data
+
+    def lines(self) -> list[Any]:
+        """The records, when each was one JSON value and a newline."""
+        return [json.loads(x) for x in self.read().splitlines()]
+
+    def add_line(self, value: Any) -> None:
+        self.add(json.dumps(value, separators=(",", ":")).encode() + b"\n")
+
+
+class HitLog:
+    """Every request's ``Hit``: fixed-size records in a ``Spill`` (so the log does not grow
+    the RSS it helps measure), and the last minute's in memory for the per-sample figures.
+    Appended in time order (one thread)."""
+
+    _REC = struct.Struct("<ddiqH")  # t, ms, status, size, name number
+    KEEP_S = 60.0
+
+    def __init__(self) -> None:
+        self._spill = Spill()
+        self._recent: deque[Hit] = deque()
+        self._dropped_t = -math.inf  # the latest t of a hit no longer in _recent
         self._names: list[str] = []
         self._name_no: dict[str, int] = {}
-        self._errors: dict[int, str] = {}  # row -> error text (rare)
+        self._errors: dict[int, str] = {}  # record number -> error text (rare)
 
     def append(self, h: Hit) -> None:
         no = self._name_no.get(h.name)
@@ -730,27 +764,26 @@ class HitLog:
             no = self._name_no[h.name] = len(self._names)
             self._names.append(h.name)
         if h.error:
-            self._errors[len(self._t)] = h.error
-        self._t.append(h.t)
-        self._ms.append(h.ms)
-        self._status.append(h.status)
-        self._size.append(h.size)
-        self._name.append(no)
+            self._errors[self._spill.count] = h.error
+        self._spill.add(self._REC.pack(h.t, h.ms, h.status, h.size, no))
+        recent = self._recent
+        recent.append(h)
+        while recent[0].t < h.t - self.KEEP_S:
+            self._dropped_t = recent.popleft().t
 
     def __len__(self) -> int:
-        return len(self._t)
-
-    def _hit(self, i: int) -> Hit:
-        name = self._names[self._name[i]]
-        err = self._errors.get(i, "")
-        return Hit(self._t[i], name, self._status[i], self._ms[i], self._size[i], err)
+        return self._spill.count
 
     def __iter__(self) -> Iterator[Hit]:
-        return (self._hit(i) for i in range(len(self._t)))
+        names, errors = self._names, self._errors
+        for i, (t, ms, status, size, no) in enumerate(self._REC.iter_unpack(self._spill.read())):
+            yield Hit(t, names[no], status, ms, size, errors.get(i, ""))
 
     def since(self, t: float) -> list[Hit]:
         """The hits answered at ``t`` or later."""
-        return [self._hit(i) for i in range(bisect.bisect_left(self._t, t), len(self._t))]
+        if t > self._dropped_t:
+            return [h for h in self._recent if h.t >= t]
+        return [h for h in self if h.t >= t]
 
 
 class Browser:
@@ -1012,13 +1045,13 @@ class Soak:
     def __init__(self, opts: SoakOptions, progress: Callable[[str], None] | None = None) -> None:
         self.opts = opts
         self.progress = progress or (lambda s: None)
-        self.samples: list[dict[str, Any]] = []  # (filled from _packed by the report)
-        # the samples as JSON while the run lasts: about a fifth of the memory of dicts
-        # (the harness shares the app's process; its records must not grow the RSS)
-        self._packed: list[bytes] = []
+        self.samples: list[dict[str, Any]] = []  # (read back from _spill by the report)
+        self._spill = Spill()  # the samples while the run lasts (not in the app's memory)
         self.checkpoints: list[dict[str, Any]] = []
         self.states_seen: dict[str, Counter[str]] = defaultdict(Counter)
-        self.out_of_sync: list[tuple[float, str, str, str, str]] = []  # t, venue, market, why
+        # t, venue, market, reason, detail of each fall out of sync (read back by the report)
+        self.out_of_sync: list[tuple[float, str, str, str, str]] = []
+        self._oos_spill = Spill()
         self._watched: set[int] = set()
 
     def _watch(self, app: AppUnderTest) -> None:
@@ -1032,8 +1065,8 @@ class Soak:
                 orig = t.on_out_of_sync
 
                 def record(tr: Any, reason: str, orig: Any = orig, v: Venue = v) -> None:
-                    if len(self.out_of_sync) < 20_000:
-                        self.out_of_sync.append(
+                    if self._oos_spill.count < 20_000:
+                        self._oos_spill.add_line(
                             (
                                 time.monotonic() - self.t0,
                                 v.value,
@@ -1230,14 +1263,14 @@ class Soak:
             "task_crashes": st.task_crashes,
             # Python objects alive (once a minute: a leak in Python grows this, allocator
             # fragmentation does not)
-            "py_objects": len(gc.get_objects()) if len(self._packed) % 12 == 0 else None,
+            "py_objects": len(gc.get_objects()) if self._spill.count % 12 == 0 else None,
         }
-        if len(self._packed) == 0:  # the first sample has no interval before it
+        if self._spill.count == 0:  # the first sample has no interval before it
             for k in list(s):
                 if k.endswith(("_per_s", "_pct")) or k.startswith("cpu_"):
                     s[k] = None
-        self._packed.append(json.dumps(s, separators=(",", ":")).encode())
-        if len(self._packed) == 1 or int(t) // 30 != int(last["t"]) // 30:
+        self._spill.add_line(s)
+        if self._spill.count == 1 or int(t) // 30 != int(last["t"]) // 30:
             self.progress(
                 f"[{t:7.1f}s] {s['frames_per_s'] or 0:8.0f} frames/s  cons {s['consolidation_ms_avg']} ms"
                 f" (p99 {s['consolidation_ms_p99']})  dash p95 {s['dash_p95_ms']} ms"
@@ -1270,8 +1303,10 @@ class Soak:
         rss0: float,
     ) -> dict[str, Any]:
         opts = self.opts
-        self.samples = [json.loads(b) for b in self._packed]
-        self.out_of_sync = [e for e in self.out_of_sync if e[0] <= self.t_end]
+        self.samples = self._spill.lines()
+        self.out_of_sync = [
+            (e[0], e[1], e[2], e[3], e[4]) for e in self._oos_spill.lines() if e[0] <= self.t_end
+        ]
         recs = _all_recoveries(app)
         every = [x for xs in recs.values() for x in xs]
         counters = _counters(app)
