@@ -184,12 +184,13 @@ def bound_allocator(arenas: int = 2, mmap_threshold: int = 128 * 1024) -> bool:
 
     Why: the dashboard's server answers requests on threads of its own (a pool of 8,
     ``dashboard.server``), and glibc gives threads heaps of their own ("arenas", up to 8 per
-    core) that keep what was freed in them; and after a large block (a figure's JSON, a heatmap window) is freed, glibc
-    raises its mmap threshold, up to 32 MB, so later blocks of that size are carved from
-    the arenas too and their free space is kept. With the live data flat, the soak
-    measured RSS growing 10-35 MB / 10 min this way. Two arenas cost nothing here (the GIL
-    runs one thread at a time), and a fixed threshold (glibc's default 128 KiB, which also
-    keeps the heaps trimmed) hands large blocks back to the system when they are freed.
+    core) that keep what was freed in them; and after a large block (a figure's JSON, a
+    heatmap window) is freed, glibc raises its mmap threshold, up to 32 MB, so later blocks
+    of that size are carved from the arenas too and their free space is kept. With the live
+    data flat, the soak measured RSS growing 10-35 MB / 10 min this way. Two arenas cost
+    nothing here (the GIL runs one thread at a time), and a fixed threshold (glibc's default
+    128 KiB, which also keeps the heaps trimmed) hands large blocks back to the system when
+    they are freed.
     """
     import ctypes
     import platform
@@ -221,9 +222,9 @@ def cmd_run(argv: Sequence[str]) -> int:
     if source.label != "LIVE":
         log.warning("%s: %s", source.label, source.detail)
     app = create_app(provider, auth=auth, debug=args.debug)
-    from dashboard.server import make_server
+    from dashboard.server import PooledWSGIServer
 
-    server = make_server(args.host, args.port, app.server)
+    server = PooledWSGIServer(args.host, args.port, app.server)
     url = f"http://{args.host}:{server.server_port}/"
     log.info("dashboard on %s (source: %s)", url, source.label)
     print(f"dashboard on {url}  (source: {source.label})", flush=True)

@@ -143,13 +143,13 @@ def server_bench(p: Provider, refreshes: int) -> dict[str, Any]:
 
 
 def browser_bench(p: Provider, minutes: float, paint_runs: int = 5) -> dict[str, Any]:
-    from dashboard.server import make_server
+    from dashboard.server import PooledWSGIServer
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
     from tests.browser.test_dashboard import DRAWN_JS, GRAPHS
 
     app = create_app(p)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
-    srv = make_server("127.0.0.1", 0, app.server)
+    srv = PooledWSGIServer("127.0.0.1", 0, app.server)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{srv.server_port}/?range=2&heat=60&refresh=1000"
     from playwright.sync_api import sync_playwright

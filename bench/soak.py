@@ -402,12 +402,13 @@ class ProcessEmulator:
 class AppUnderTest:
     """The app as ``python app.py --source demo --speed S`` wires it: ``app.start_provider``
     (arguments parsed by the app's own parser), ``dashboard.app.create_app`` and the app's
-    HTTP server (``dashboard.server``) on 127.0.0.1. Only the demo source's emulator is ours, so that faults
-    can be injected, the market paused and the emulator's books read: while the app starts,
-    ``provider.sources.start_source("demo", ...)`` is answered with the same ``Source``
-    ``start_demo`` makes (same venues, seed, speed, listings), whose emulator is a child
-    process we control (``emulator="process"``, like the app's own since it runs the demo
-    emulator in a process of its own) or a thread of this process (``"thread"``)."""
+    HTTP server (``dashboard.server``) on 127.0.0.1. Only the demo source's emulator is
+    ours, so that faults can be injected, the market paused and the emulator's books read:
+    while the app starts, ``provider.sources.start_source("demo", ...)`` is answered with
+    the same ``Source`` ``start_demo`` makes (same venues, seed, speed, listings), whose
+    emulator is a child process we control (``emulator="process"``, like the app's own since
+    it runs the demo emulator in a process of its own) or a thread of this process
+    (``"thread"``)."""
 
     def __init__(self, opts: SoakOptions) -> None:
         import app as cli  # the repository's app.py
@@ -430,9 +431,9 @@ class AppUnderTest:
                 raise RuntimeError("the demo source did not start our emulator")
             self.emu: LocalEmulator | ProcessEmulator = ctl[0]
             self.dash = create_app(self.provider, auth=self.auth)
-            from dashboard.server import make_server
+            from dashboard.server import PooledWSGIServer
 
-            self.server = make_server(args.host, args.port, self.dash.server)
+            self.server = PooledWSGIServer(args.host, args.port, self.dash.server)
         except BaseException:
             self.provider.stop()
             self.source.stop()
@@ -1045,8 +1046,8 @@ class Soak:
     def __init__(self, opts: SoakOptions, progress: Callable[[str], None] | None = None) -> None:
         self.opts = opts
         self.progress = progress or (lambda s: None)
-        self.samples: list[dict[str, Any]] = []  # (read back from _spill by the report)
-        self._spill = Spill()  # the samples while the run lasts (not in the app's memory)
+        self.samples: list[dict[str, Any]] = []  # (read back from _sample_spill by the report)
+        self._sample_spill = Spill()  # the samples while the run lasts (not in the app's memory)
         self.checkpoints: list[dict[str, Any]] = []
         self.states_seen: dict[str, Counter[str]] = defaultdict(Counter)
         # t, venue, market, reason, detail of each fall out of sync (read back by the report)
@@ -1263,14 +1264,14 @@ class Soak:
             "task_crashes": st.task_crashes,
             # Python objects alive (once a minute: a leak in Python grows this, allocator
             # fragmentation does not)
-            "py_objects": len(gc.get_objects()) if self._spill.count % 12 == 0 else None,
+            "py_objects": len(gc.get_objects()) if self._sample_spill.count % 12 == 0 else None,
         }
-        if self._spill.count == 0:  # the first sample has no interval before it
+        if self._sample_spill.count == 0:  # the first sample has no interval before it
             for k in list(s):
                 if k.endswith(("_per_s", "_pct")) or k.startswith("cpu_"):
                     s[k] = None
-        self._spill.add_line(s)
-        if self._spill.count == 1 or int(t) // 30 != int(last["t"]) // 30:
+        self._sample_spill.add_line(s)
+        if self._sample_spill.count == 1 or int(t) // 30 != int(last["t"]) // 30:
             self.progress(
                 f"[{t:7.1f}s] {s['frames_per_s'] or 0:8.0f} frames/s  cons {s['consolidation_ms_avg']} ms"
                 f" (p99 {s['consolidation_ms_p99']})  dash p95 {s['dash_p95_ms']} ms"
@@ -1303,7 +1304,7 @@ class Soak:
         rss0: float,
     ) -> dict[str, Any]:
         opts = self.opts
-        self.samples = self._spill.lines()
+        self.samples = self._sample_spill.lines()
         self.out_of_sync = [
             (e[0], e[1], e[2], e[3], e[4]) for e in self._oos_spill.lines() if e[0] <= self.t_end
         ]

@@ -2,8 +2,8 @@
 
 werkzeug's threaded server (what Dash's ``app.run`` uses) starts a new thread for every
 connection, and it ends every answer with ``Connection: close``: each Dash callback is a new
-connection, so a new thread - four or five per refresh, some 15,000 an hour for one open
-page, 43,000 in the soak's hour. Here accepted connections go through a bounded queue to a
+connection, so a new thread - four per refresh, some 14,000 an hour for one page open at a
+1 s refresh, 43,000 in the soak's hour. Here accepted connections go through a bounded queue to a
 fixed pool of threads started with the server: no thread is created per request, at most
 ``workers`` requests run at once and at most ``queued`` wait; beyond that the accept loop
 waits and the kernel's listen queue holds new connections (backpressure, not growth).
@@ -23,7 +23,12 @@ QUEUED = 64
 
 
 class PooledWSGIServer(BaseWSGIServer):
-    """``BaseWSGIServer`` whose requests run on ``workers`` long-lived threads."""
+    """``BaseWSGIServer`` whose requests run on ``workers`` long-lived threads.
+
+    ``PooledWSGIServer(host, port, app)`` serves ``app`` (a WSGI app: Dash's ``app.server``)
+    on ``host:port`` (0: any free port, read back from ``server_port``). Run
+    ``serve_forever()``; stop with ``shutdown()`` from another thread, then ``server_close()``.
+    """
 
     multithread = True  # requests run concurrently (also makes werkzeug speak HTTP/1.1)
 
@@ -59,12 +64,3 @@ class PooledWSGIServer(BaseWSGIServer):
         super().server_close()
         for _ in self.workers:
             self._queue.put(None)
-
-
-def make_server(
-    host: str, port: int, app: Any, workers: int = WORKERS, queued: int = QUEUED
-) -> PooledWSGIServer:
-    """The server for ``app`` (a WSGI app: Dash's ``app.server``) on ``host:port`` (0: any
-    free port, read back from ``server.server_port``). Run ``serve_forever()``; stop with
-    ``shutdown()`` from another thread, then ``server_close()``."""
-    return PooledWSGIServer(host, port, app, workers, queued)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dashboard.server import PooledWSGIServer, make_server
+from dashboard.server import PooledWSGIServer
 
 App = Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]
 
@@ -32,7 +32,7 @@ def _text_app(body: Callable[[dict[str, Any]], str]) -> App:
 
 @contextmanager
 def serving(app: App, **kw: int) -> Iterator[tuple[PooledWSGIServer, str]]:
-    server = make_server("127.0.0.1", 0, app, **kw)
+    server = PooledWSGIServer("127.0.0.1", 0, app, **kw)
     runner = threading.Thread(target=server.serve_forever, daemon=True)
     runner.start()
     try:
@@ -93,7 +93,7 @@ def test_at_most_workers_requests_run_at_once() -> None:
     assert running == [0, 2]
 
 
-def test_an_error_in_a_request_does_not_cost_a_worker(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_error_in_a_request_does_not_cost_a_worker() -> None:
     def body(env: dict[str, Any]) -> str:
         if env["PATH_INFO"] == "/boom":
             raise RuntimeError("boom")
@@ -117,4 +117,4 @@ def test_closing_the_server_ends_the_workers() -> None:
 @pytest.mark.parametrize(("workers", "queued"), [(0, 8), (2, 0)])
 def test_pool_sizes_must_be_positive(workers: int, queued: int) -> None:
     with pytest.raises(ValueError, match="must be >= 1"):
-        make_server("127.0.0.1", 0, _text_app(lambda env: ""), workers=workers, queued=queued)
+        PooledWSGIServer("127.0.0.1", 0, _text_app(lambda env: ""), workers=workers, queued=queued)

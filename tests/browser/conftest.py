@@ -87,7 +87,7 @@ def live_app() -> Iterator[LiveApp]:
     has run for 3-4 minutes), and timings would depend on the order tests run in.
     """
     from dashboard.app import create_app
-    from dashboard.server import make_server
+    from dashboard.server import PooledWSGIServer
     from provider.config import build_config
     from provider.emulator.market import specs_for
     from provider.emulator.server import EmulatorThread
@@ -107,7 +107,7 @@ def live_app() -> Iterator[LiveApp]:
         endpoints = {v: Endpoint(e.ws, e.rest) for v, e in eps.items()}
         provider = Provider(cfg, endpoints=endpoints).start()
         app = create_app(provider)
-        server = make_server("127.0.0.1", 0, app.server)
+        server = PooledWSGIServer("127.0.0.1", 0, app.server)
         threading.Thread(target=server.serve_forever, name="dash-test", daemon=True).start()
         live = LiveApp(f"http://127.0.0.1:{server.server_port}/", emulator, provider)
         deadline = time.monotonic() + 30
