@@ -418,7 +418,7 @@ def main() -> None:
     args = ap.parse_args()
     print(f"captures: {CAPTURES}")
     print(
-        f"{'venue':9} {'frames':>6} {'levels':>7} {'loads':>6} {'ours':>6} {'target':>6} {'peer':>5}"
+        f"{'venue':9} {'frames':>6} {'levels':>7} {'loads':>6} {'ours':>7} {'target':>6} {'peer':>5}"
         f" {'µs/frame':>8} {'frames/s':>9} {'levels/s':>10} {'checksums':>10} gaps applied"
     )
     for case in CASES:
@@ -429,7 +429,7 @@ def main() -> None:
         tgt = TARGET.get(case.venue)
         peer = PEER.get(case.venue)
         print(
-            f"{r['venue']:9} {r['frames']:>6} {r['levels']:>7} {r['loads_x']:>5.2f}x {r['ours_x']:>5.2f}x"
+            f"{r['venue']:9} {r['frames']:>6} {r['levels']:>7} {r['loads_x']:>5.2f}x {r['ours_x']:>6.3f}x"
             f" {(f'{tgt:.2f}x' if tgt else '-'):>6} {(f'{peer:.1f}x' if peer else '-'):>5}"
             f" {r['us_frame']:>8.2f} {r['frames_s']:>9,.0f} {r['levels_s']:>10,.0f}"
             f" {r['checksums']:>10} {r['gaps']:>4} {r['applied']:>7}"

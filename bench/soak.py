@@ -19,9 +19,12 @@ What runs, wired exactly as ``python app.py --source demo --speed S`` wires it
 * a fault injector: at random (exponential gaps, mean ``--fault-every`` seconds) one of DROP
   (a gap), CLOSE (disconnect), SILENCE (1-7 s), MALFORMED, CORRUPT_CHECKSUM into a random
   venue (checksums only where the venue carries them); the first five are one of each;
-* ``--clients`` browsers (in-process, aiohttp, at most 6 connections each as a browser)
-  that load the page like Dash's renderer does: GET ``/``, ``/_dash-layout``,
-  ``/_dash-dependencies``; fire the initial callbacks in dependency order; then, every
+* ``--clients`` browsers (aiohttp, at most 6 connections each as a browser; in a child
+  process, ``--browsers process``, default, as real browsers are, so that their JSON parsing
+  and page state are not counted in the app's RSS and CPU; ``--browsers thread`` runs them
+  in the app's process) that load the page like Dash's renderer does: GET ``/``,
+  ``/_dash-layout``, ``/_dash-dependencies``; fire the initial callbacks in dependency
+  order; then, every
   refresh period (read from the page's ``tick`` interval, as the browser does), POST
   ``/_dash-update-component`` for every callback the ``tick`` drives (panels, venue chips,
   execution cost, heatmap), carrying the state the previous answers left in the page (the
@@ -132,6 +135,7 @@ class SoakOptions:
     seed: int = 1  # of the fault schedule
     emulator_seed: int = 7  # of the market (the demo source's)
     emulator: str = "process"  # "process": a child process; "thread": as app.py runs it
+    browsers: str = "process"  # "process": a child process, as browsers are; "thread": here
     auth: str | None = None  # USER:PASS: serve with basic auth, browsers send it
 
     @property
@@ -280,14 +284,55 @@ def _load(emulator: Any) -> dict[str, Any]:
     }
 
 
-def _emulator_child() -> None:
-    """The child process of ``--emulator process``: an EmulatorThread driven over a
-    ``multiprocessing.connection`` back to the parent (address and key in the environment)."""
+def spawn_child(entry: str) -> tuple[Any, Any]:
+    """Start ``python -c "from bench.soak import ENTRY; ENTRY()"`` and return the process and
+    a ``multiprocessing.connection`` to it (the child connects back to an address and key
+    passed in its environment, ``SOAK_CHILD_ADDR`` and ``SOAK_CHILD_KEY``)."""
+    import secrets
+    import subprocess
+    from multiprocessing.connection import Listener
+
+    key = secrets.token_bytes(16)
+    listener = Listener(("127.0.0.1", 0), authkey=key)
+    host, port = listener.address
+    env = dict(os.environ, SOAK_CHILD_ADDR=f"{host}:{port}", SOAK_CHILD_KEY=key.hex())
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    code = f"from bench.soak import {entry}; {entry}()"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    box: dict[str, Any] = {}
+    acceptor = threading.Thread(target=lambda: box.setdefault("c", listener.accept()), daemon=True)
+    acceptor.start()
+    acceptor.join(60)
+    listener.close()
+    if "c" not in box:
+        proc.kill()
+        raise RuntimeError(f"the {entry} process did not connect back")
+    return proc, box["c"]
+
+
+def _connect_to_parent() -> Any:
+    """In a child of ``spawn_child``: the connection to the parent."""
     from multiprocessing.connection import Client
 
+    host, port = os.environ["SOAK_CHILD_ADDR"].rsplit(":", 1)
+    return Client((host, int(port)), authkey=bytes.fromhex(os.environ["SOAK_CHILD_KEY"]))
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far; 0.0 where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _emulator_child() -> None:
+    """The child process of ``--emulator process``: an EmulatorThread driven over a
+    ``multiprocessing.connection`` back to the parent (``spawn_child``)."""
     logging.basicConfig(level=logging.ERROR)
-    host, port = os.environ["SOAK_EMU_ADDR"].rsplit(":", 1)
-    conn = Client((host, int(port)), authkey=bytes.fromhex(os.environ["SOAK_EMU_KEY"]))
+    conn = _connect_to_parent()
     venues, seed, speed = conn.recv()
     emu = EmulatorThread(venues=[Venue(v) for v in venues], seed=seed, speed=speed)
     try:
@@ -327,31 +372,8 @@ class ProcessEmulator:
     where = "process"
 
     def __init__(self, venues: tuple[Venue, ...], seed: int, speed: float) -> None:
-        import secrets
-        import subprocess
-        from multiprocessing.connection import Listener
-
-        key = secrets.token_bytes(16)
-        listener = Listener(("127.0.0.1", 0), authkey=key)
-        host, port = listener.address
-        env = dict(os.environ, SOAK_EMU_ADDR=f"{host}:{port}", SOAK_EMU_KEY=key.hex())
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        )
-        code = "from bench.soak import _emulator_child; _emulator_child()"
-        self.proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+        self.proc, self._conn = spawn_child("_emulator_child")
         self._lock = threading.Lock()
-        box: dict[str, Any] = {}
-        acceptor = threading.Thread(
-            target=lambda: box.setdefault("c", listener.accept()), daemon=True
-        )
-        acceptor.start()
-        acceptor.join(60)
-        listener.close()
-        if "c" not in box:
-            self.proc.kill()
-            raise RuntimeError("the emulator process did not connect back")
-        self._conn = box["c"]
         self._conn.send(([v.value for v in venues], seed, speed))
         if not self._conn.poll(60):
             self.proc.kill()
@@ -787,6 +809,22 @@ class HitLog:
         return [h for h in self if h.t >= t]
 
 
+class HitRecorder:
+    """The requests' hits: recorded by the browsers' thread, read by the sampler."""
+
+    def __init__(self) -> None:
+        self.hits = HitLog()
+        self._hits_lock = threading.Lock()
+
+    def record(self, hit: Hit) -> None:
+        with self._hits_lock:
+            self.hits.append(hit)
+
+    def hits_since(self, t: float) -> list[Hit]:
+        with self._hits_lock:
+            return self.hits.since(t)
+
+
 class Browser:
     """One browser tab on the dashboard (in the shared client loop)."""
 
@@ -924,8 +962,9 @@ class Browser:
                 await asyncio.wait(tasks, timeout=60)
 
 
-class Clients:
-    """The browsers, in one asyncio loop on a thread of their own."""
+class Clients(HitRecorder):
+    """The browsers, in one asyncio loop on a thread of their own (in this process with
+    ``--browsers thread``, else in the browsers' process: ``ProcessClients``)."""
 
     def __init__(
         self,
@@ -934,9 +973,12 @@ class Clients:
         symbols: tuple[str, ...],
         t0: float,
         auth: tuple[str, str] | None = None,
+        sink: Callable[[Hit], None] | None = None,
     ) -> None:
+        super().__init__()
         self.base = base
         self.t0 = t0
+        self._sink = sink  # where each hit goes instead of ``hits`` (the browsers' process)
         self.headers: dict[str, str] = {}
         if auth:  # the credentials the app enforces (--auth or COB_AUTH)
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
@@ -946,8 +988,6 @@ class Clients:
             sym = symbols[i % len(symbols)]
             q = f"?symbol={sym}" + (f"&refresh={opts.refresh_ms}" if opts.refresh_ms else "")
             self.browsers.append(Browser(self, sym, q))
-        self.hits = HitLog()
-        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="soak-browsers", daemon=True)
@@ -957,12 +997,13 @@ class Clients:
         return time.monotonic() - self.t0
 
     def record(self, hit: Hit) -> None:
-        with self._lock:
-            self.hits.append(hit)
+        if self._sink is not None:
+            self._sink(hit)
+        else:
+            super().record(hit)
 
-    def hits_since(self, t: float) -> list[Hit]:
-        with self._lock:
-            return self.hits.since(t)
+    def cpu_s(self) -> float:
+        return thread_cpu().get("soak-browsers", 0.0)
 
     def start(self) -> None:
         self._thread.start()
@@ -988,6 +1029,98 @@ class Clients:
             with contextlib.suppress(RuntimeError):  # the loop already ended (no browser)
                 self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(90)
+
+
+@dataclass
+class BrowserSummary:
+    """What the report reads of a browser that ran in the browsers' process."""
+
+    ticks: int
+    skipped: int
+    page_errors: Counter[str]
+
+
+def _browsers_child() -> None:
+    """The child process of ``--browsers process``: ``Clients`` sending every hit back."""
+    logging.basicConfig(level=logging.ERROR)
+    conn = _connect_to_parent()
+    base, opts, symbols, t0, auth = conn.recv()
+    send_lock = threading.Lock()
+
+    def send(hit: Hit) -> None:
+        with send_lock:
+            conn.send(("hit", (hit.t, hit.name, hit.status, hit.ms, hit.size, hit.error)))
+
+    clients = Clients(base, SoakOptions(**opts), tuple(symbols), t0, auth, sink=send)
+    clients.start()
+    with send_lock:
+        conn.send(("started", None))
+    with contextlib.suppress(EOFError, OSError):
+        conn.recv()  # "stop" (or the parent is gone)
+    clients.stop()
+    summary = [(b.ticks, b.skipped, dict(b.page_errors)) for b in clients.browsers]
+    with send_lock, contextlib.suppress(OSError):
+        conn.send(("end", summary))
+
+
+class ProcessClients(HitRecorder):
+    """The browsers in a child process (default), as real browsers are: their JSON parsing
+    and page state are not in the RSS and CPU measured for the app. Same interface as
+    ``Clients``; their hits come back over a connection as they happen."""
+
+    def __init__(
+        self,
+        base: str,
+        opts: SoakOptions,
+        symbols: tuple[str, ...],
+        t0: float,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self._args = (base, asdict(opts), list(symbols), t0, auth)
+        self.browsers: list[BrowserSummary] = []
+        self._started = threading.Event()
+        self._reader: threading.Thread | None = None
+        self.proc: Any = None
+
+    def start(self) -> None:
+        self.proc, self._conn = spawn_child("_browsers_child")
+        self._conn.send(self._args)
+        self._reader = threading.Thread(target=self._read, name="soak-hits", daemon=True)
+        self._reader.start()
+        if not self._started.wait(60):
+            raise RuntimeError("the browsers' process did not start")
+
+    def _read(self) -> None:
+        while True:
+            try:
+                kind, body = self._conn.recv()
+            except (EOFError, OSError):
+                return
+            if kind == "hit":
+                self.record(Hit(*body))
+            elif kind == "started":
+                self._started.set()
+            elif kind == "end":
+                self.browsers = [BrowserSummary(t, k, Counter(e)) for t, k, e in body]
+                return
+
+    def cpu_s(self) -> float:
+        return process_cpu_s(self.proc.pid) if self.proc is not None else 0.0
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):
+            self._conn.send("stop")
+        if self._reader is not None:
+            self._reader.join(90)
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._conn.close()
 
 
 # =============================================================================== the run
@@ -1092,7 +1225,8 @@ class Soak:
         self.app = app
         t0 = self.t0 = time.monotonic()
         counter.t0 = t0
-        clients = Clients(app.url, opts, app.provider.symbols, t0, app.auth)
+        make = ProcessClients if opts.browsers == "process" else Clients
+        clients = make(app.url, opts, app.provider.symbols, t0, app.auth)
         injector = Injector(app, opts.fault_every_s, opts.seed) if opts.fault_every_s > 0 else None
         stop_info: dict[str, Any] = {}
         try:
@@ -1111,6 +1245,7 @@ class Soak:
                 "app_cpu": 0.0,
                 "steps": 0,
                 "emu_cpu": 0.0,
+                "browsers_cpu": 0.0,
             }
             while True:
                 now = time.monotonic()
@@ -1193,13 +1328,16 @@ class Soak:
 
     # ------------------------------------------------------------------ samples
 
-    def _sample(self, app: AppUnderTest, clients: Clients, last: dict[str, Any]) -> dict[str, Any]:
+    def _sample(
+        self, app: AppUnderTest, clients: Clients | ProcessClients, last: dict[str, Any]
+    ) -> dict[str, Any]:
         now = time.monotonic()
         t = now - self.t0
         p = app.provider
         st = p.statistics()
         frames = sum(n for _, n in st.updates_by_venue)
         cpu = thread_cpu()
+        browsers_cpu = clients.cpu_s()
         dt = max(1e-9, t - last["t"])
         hits = clients.hits_since(last["t"])
         ok = [h.ms for h in hits if h.status in (200, 204)]
@@ -1233,7 +1371,7 @@ class Soak:
             "cpu_process": cores("process"),  # everything in this process
             "cpu_app": round((app_cpu["process"] - last["app_cpu"]) / dt, 2),  # minus harness
             "cpu_provider": cores("cob-provider"),  # the provider thread alone
-            "cpu_browsers": cores("soak-browsers"),
+            "cpu_browsers": round((browsers_cpu - last["browsers_cpu"]) / dt, 2),
             "cpu_emulator": round((emu["cpu_s"] - last["emu_cpu"]) / dt, 2),
             # share of the provider thread's runnable time spent waiting for a CPU: the
             # machine's load (other processes), not the GIL (a GIL wait is a sleep)
@@ -1286,6 +1424,7 @@ class Soak:
             "app_cpu": app_cpu["process"],
             "steps": emu["steps"],
             "emu_cpu": emu["cpu_s"],
+            "browsers_cpu": browsers_cpu,
             "venue_frames": {v: c["frames"] for v, c in counters.items()},
         }
 
@@ -1294,7 +1433,7 @@ class Soak:
     def _report(
         self,
         app: AppUnderTest,
-        clients: Clients,
+        clients: Clients | ProcessClients,
         injector: Injector | None,
         stats: Any,
         crashes: dict[str, int],
@@ -1602,7 +1741,8 @@ def format_report(r: dict[str, Any]) -> str:
     c = r["cpu"]
     lines.append(
         f"CPU (cores, avg)    app {c['cpu_app']} (provider thread {c['cpu_provider']}), browsers"
-        f" {c['cpu_browsers']}, emulator {c['cpu_emulator']} ({r['emulator']['where']});"
+        f" {c['cpu_browsers']} ({r['options']['browsers']}), emulator {c['cpu_emulator']}"
+        f" ({r['emulator']['where']});"
         f" emulator steps/s {c['emulator_steps_per_s']} of {r['emulator']['nominal_steps_per_s']:g}"
         f" (effective speed x{r['emulator']['effective_speed']})"
     )
@@ -1672,6 +1812,13 @@ def main(argv: list[str] | None = None) -> int:
         help="process (default): the emulator in a child process (as the demo source runs"
         " it), so its CPU does not slow the app; thread: in the app's process",
     )
+    ap.add_argument(
+        "--browsers",
+        choices=("process", "thread"),
+        default="process",
+        help="process (default): the polling browsers in a child process, as real ones are;"
+        " thread: in the app's process (their memory and CPU then count as the app's)",
+    )
     ap.add_argument("--auth", default=None, metavar="USER:PASS", help="serve with basic auth")
     ap.add_argument("--json", default=None, metavar="FILE", help="write the report as JSON")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -1697,6 +1844,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup_s=a.warmup,
         seed=a.seed,
         emulator=a.emulator,
+        browsers=a.browsers,
         auth=a.auth,
     )
     report = run_soak(opts, None if a.quiet else lambda s: print(s, flush=True))

@@ -14,10 +14,11 @@ correctly rounded, so differently padded strings (``"0.10"``/``"0.1000"``) give 
 A side is a dict ``price -> size`` plus an index that finds the best price. Two indexes,
 chosen per book by what its sync guard needs:
 
-* ``HeapSide`` (default): a lazy heap. Inserting a new price is an average O(1) push; deleting
-  costs nothing (dead prices are dropped when they surface). Best price is amortised O(1);
-  top-N and full sorts are computed on demand. This keeps Binance/Bybit/Coinbase/Huobi apply
-  within a few percent of a bare dict loop.
+* ``HeapSide`` (default): a lazy heap over the best prices only. A new price better than the
+  heap's edge is pushed, a deeper one is not (no index work at all); deleting costs nothing
+  (dead prices are dropped when they surface); when the heap runs out, the best prices are
+  indexed again. Best price is amortised O(1); top-N and full sorts are computed on demand.
+  This keeps Binance/Bybit/Coinbase/Huobi apply within a few percent of a bare dict loop.
 * ``SortedSide`` (``ordered=True``): a sorted list with the best price at the end, so top-N is
   a slice. Checksum guards (Kraken, OKX, Bitfinex) read the top 10/25 on every message; this
   side also keeps each level's wire item (``raw``) so they can rebuild the venue's text.
@@ -29,7 +30,7 @@ If ``apply`` raises, the update was applied only in part: the caller must resync
 from __future__ import annotations
 
 from bisect import bisect_left
-from heapq import heapify, heappop, heappush, nlargest, nsmallest
+from heapq import heappop, heappush, nlargest, nsmallest
 from typing import Any
 
 from provider.models import Levels
@@ -42,26 +43,37 @@ def _bad_level(lv: Any) -> ValueError:
 
 
 class HeapSide:
-    """One side with a lazy heap index.
+    """One side with a lazy heap over its best prices.
 
     ``sign`` is -1 for bids, +1 for asks; heap keys are ``price * sign`` so the heap top is
-    the best price. A new price is pushed (average O(1)); a deleted price stays in the heap
-    until it surfaces at the top or the heap is rebuilt, so deletes cost nothing.
+    the best price. The heap holds every price whose key is at most ``_edge`` (the best
+    ``INDEXED`` prices when it was last built, and those better than them added since), and
+    maybe deleted ones: a deleted price stays until it surfaces at the top or the heap is
+    rebuilt, so deletes cost nothing. A new price is pushed only when it is within the edge
+    (most new levels of a diff stream are deeper): pushing is what the index costs, and a
+    push into a small heap is cheap. When no live price is left in the heap, the best
+    ``INDEXED`` prices are indexed again (``_index``): every price beyond the edge is worse
+    than any price inside it, so the best price is always in the heap while it has one.
 
     Levels must be exactly ``[price, size]`` pairs (Binance, Bybit, Huobi; adapters of other
     shapes build pairs); longer wire items go to ``SortedSide``.
     """
 
-    __slots__ = ("_heap", "_sign", "sizes")
+    __slots__ = ("_edge", "_heap", "_sign", "sizes")
+
+    #: how many of the best prices a rebuilt heap holds (tests set it low)
+    INDEXED = 16
 
     def __init__(self, sign: float) -> None:
         self.sizes: dict[float, float] = {}
         self._heap: list[float] = []
         self._sign = sign
+        self._edge = _INF  # every live price with key <= _edge is in the heap
 
     def clear(self) -> None:
         self.sizes.clear()
         self._heap.clear()
+        self._edge = _INF
 
     def apply(self, levels: Levels, _inf: float = _INF, _push: Any = heappush) -> None:
         # Hot path: one pass over [price, size] pairs, no calls beyond float(), the dict
@@ -71,6 +83,7 @@ class HeapSide:
         d = self.sizes
         heap = self._heap
         sign = self._sign
+        edge = self._edge
         for p, q in levels:
             q = float(q)
             if q == 0.0:
@@ -83,15 +96,25 @@ class HeapSide:
                 if not 0.0 < p < _inf:
                     del d[p]
                     raise _bad_level((p, q))
-                _push(heap, p * sign)
+                k = p * sign
+                if k <= edge:
+                    _push(heap, k)
             else:
                 d[p] = q
-        if len(heap) > 2 * len(d) + 64:  # too many dead prices: rebuild
-            heap[:] = [p * sign for p in d]
-            heapify(heap)
+        if len(heap) > 2 * len(d) + 64:  # too many deleted prices: index afresh
+            self._index()
+
+    def _index(self) -> None:
+        """Rebuild the heap from the best ``INDEXED`` prices (ascending keys are a heap)."""
+        d = self.sizes
+        sign = self._sign
+        n = self.INDEXED
+        best = nlargest(n, d) if sign < 0 else nsmallest(n, d)
+        self._heap[:] = [p * sign for p in best]
+        self._edge = best[-1] * sign if len(d) > n else _INF
 
     def load(self, levels: Levels, _inf: float = _INF) -> None:
-        """Replace the side with ``levels`` (a snapshot): one heapify instead of N pushes."""
+        """Replace the side with ``levels`` (a snapshot), then index its best prices."""
         d = self.sizes
         d.clear()
         for p, q in levels:
@@ -101,20 +124,21 @@ class HeapSide:
                 d[p] = q
             elif q != 0.0:
                 raise _bad_level((p, q))
-        sign = self._sign
-        self._heap[:] = [p * sign for p in d]
-        heapify(self._heap)
+        self._index()
 
     def best(self) -> float | None:
         heap = self._heap
         d = self.sizes
         sign = self._sign
-        while heap:
-            p = heap[0] * sign
-            if p in d:
-                return p
-            heappop(heap)
-        return None
+        while True:
+            while heap:
+                p = heap[0] * sign
+                if p in d:
+                    return p
+                heappop(heap)
+            if self._edge == _INF:  # the heap held every price: the side is empty
+                return None
+            self._index()  # every indexed price was deleted: index the next best
 
     def prices(self, n: int | None = None) -> list[float]:
         """Prices best first (all, or the best ``n``); computed on demand."""
@@ -126,8 +150,7 @@ class HeapSide:
         if len(self.sizes) > depth:
             for p in self.prices()[depth:]:
                 del self.sizes[p]
-            self._heap[:] = [p * self._sign for p in self.sizes]
-            heapify(self._heap)
+            self._index()
 
 
 class SortedSide:
@@ -290,6 +313,14 @@ class OrderBook:
     def crossing(self) -> tuple[float, float] | None:
         """(best bid, best ask) when the bid is at or above the ask (never so in a correct
         book of one venue), else None."""
+        if not self.ordered:
+            # Checked after every delta, so first without a lookup: a heap's top is the best
+            # price or a better one already deleted, so tops that do not cross prove that
+            # the best prices do not either.
+            bh = self.bid_side._heap  # type: ignore[union-attr]
+            ah = self.ask_side._heap  # type: ignore[union-attr]
+            if bh and ah and -bh[0] < ah[0]:
+                return None
         b = self.bid_side.best()
         if b is None:
             return None

@@ -74,6 +74,11 @@ class FeedConfig:
     max_connection_s: float | None = None  # overrides the adapter's lifetime (tests)
     min_resync_interval_s: float = 1.0  # per market: never resync faster than this
 
+    @property
+    def closing_wait_s(self) -> float:
+        """How long a stopping feed waits for the connections still closing."""
+        return self.close_timeout_s + 1.0
+
 
 @dataclass(slots=True)
 class FeedHealth:
@@ -330,7 +335,7 @@ class VenueFeed:
     async def _closed(self) -> None:
         """Wait for the connections still closing (when the feed stops)."""
         if self._closing:
-            await asyncio.wait(set(self._closing), timeout=self.config.close_timeout_s + 1.0)
+            await asyncio.wait(set(self._closing), timeout=self.config.closing_wait_s)
 
     async def _read(self, ws: Any, conn: Connection, conn_id: str) -> None:
         feed = conn.feed

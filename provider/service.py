@@ -10,7 +10,8 @@ volume profile and the history's trade ring as they arrive.
 
 Every task runs under a supervisor: a task that crashes is logged with its traceback,
 counted (shown in venue health) and restarted; none is silently lost. ``start()`` returns
-once the loop runs; ``stop()`` cancels everything, closes sockets and returns within ~2 s.
+once the loop runs; ``stop()`` cancels everything, closes sockets and returns within ~2 s (the
+feeds wait up to ``FeedConfig.closing_wait_s`` for closing handshakes).
 
 Readers on other threads use ``snapshot()``, ``history_window()``/``history_since()``,
 ``trades()``, ``statistics()``; they only ever get immutable values.
@@ -22,8 +23,10 @@ import asyncio
 import dataclasses
 import logging
 import math
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,6 +64,10 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Snapshot], None]
 
 EMPTY_PROFILE: ProfileView = VolumeProfile(1.0, session_start=0.0).view()
+
+#: ``stop()`` waits this much longer than the feeds' bound on closing handshakes: the
+#: thread also cancels its tasks and closes the HTTP session, on a machine that may be busy
+STOP_MARGIN_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,13 +199,23 @@ class Provider:
             raise RuntimeError(f"provider failed to start: {self._startup_error}")
         return self
 
-    def stop(self, timeout: float = 2.0) -> bool:
-        """Stop feeds and consolidation, close sockets; True when the thread has ended."""
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop feeds and consolidation, close sockets; True when the thread has ended.
+
+        Waits up to ``timeout`` (default: the feeds' wait for connections still closing,
+        plus ``STOP_MARGIN_S``); a thread still running then is logged with its stack."""
         if self._loop is None or self._thread is None or self._stop is None:
             return True
+        if timeout is None:
+            timeout = self.feed_config.closing_wait_s + STOP_MARGIN_S
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(timeout)
-        return not self._thread.is_alive()
+        if not self._thread.is_alive():
+            return True
+        frame = sys._current_frames().get(self._thread.ident or 0)
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else "(gone)"
+        log.error("provider thread still running %.1f s after stop; it is at:\n%s", timeout, stack)
+        return False
 
     def snapshot(self, symbol: str) -> Snapshot | None:
         """The latest consolidated snapshot of ``symbol`` (a base asset), or None yet."""

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provider.book import OrderBook
+from provider.book import HeapSide, OrderBook
 
 BOTH = pytest.mark.parametrize("ordered", [False, True], ids=["heap", "sorted"])
 
@@ -131,13 +131,23 @@ def test_heap_rebuilds_after_many_deletes() -> None:
     assert b.best_bid() == max(b.bids)
 
 
-def test_best_follows_a_wandering_price() -> None:
+@pytest.mark.parametrize("indexed", [1, 3, HeapSide.INDEXED])
+@pytest.mark.parametrize("snapshot", [False, True], ids=["empty", "snapshot"])
+def test_best_follows_a_wandering_price(
+    indexed: int, snapshot: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A price that trends, reverses and empties a side: after every update the best price and
-    the top 40 equal a plain dict's."""
+    the top 40 equal a plain dict's (with heaps that index few prices, so that they run out
+    and index again many times)."""
+    monkeypatch.setattr(HeapSide, "INDEXED", indexed)
     rnd = random.Random(11)
     b = OrderBook()
     ref: tuple[dict[float, float], dict[float, float]] = ({}, {})
     mid = 10_000
+    if snapshot:  # the heaps start with an edge: deeper new levels are not pushed
+        ref[0].update({(mid - t) / 10: 1.0 for t in range(1, 200)})
+        ref[1].update({(mid + t) / 10: 1.0 for t in range(1, 200)})
+        b.replace([[str(p), "1"] for p in ref[0]], [[str(p), "1"] for p in ref[1]])
     for step in range(3000):
         mid += rnd.choice((-3, -1, 0, 1, 3)) if step % 700 < 600 else 7  # then a run upwards
         bids, asks = [], []
@@ -162,3 +172,71 @@ def test_best_follows_a_wandering_price() -> None:
         assert b.best_ask() == (min(ref[1]) if ref[1] else None)
         assert b.top_bids(40) == sorted(ref[0].items(), reverse=True)[:40]
         assert b.top_asks(40) == sorted(ref[1].items())[:40]
+
+
+def test_a_heap_indexes_only_the_best_prices() -> None:
+    """After a snapshot the heap holds the best ``INDEXED`` prices; a new level deeper than
+    those is stored but not pushed, a better one is pushed; when every indexed price is
+    deleted, the next best are indexed."""
+    n = HeapSide.INDEXED
+    b = OrderBook()
+    b.replace([[str(100 - i), "1"] for i in range(3 * n)], [])
+    side = b.bid_side
+    assert isinstance(side, HeapSide)
+    assert sorted(side._heap) == [-float(100 - i) for i in range(n)]
+    b.apply([["50", "2"], ["10.5", "1"]], [])  # deeper than the edge (100 - n + 1)
+    assert len(side._heap) == n and b.bids[50.0] == 2.0
+    b.apply([["100.5", "1"]], [])
+    assert len(side._heap) == n + 1 and b.best_bid() == 100.5
+    b.apply([[str(p), "0"] for p in [100.5, *range(100, 100 - n, -1)]], [])
+    assert b.best_bid() == float(100 - n)
+    assert sorted(side._heap) == [-float(100 - n - i) for i in range(n)]
+    b.apply([[str(p), "0"] for p in list(b.bids)], [])
+    assert b.best_bid() is None and side._heap == []
+
+
+@given(level_ops)
+@settings(max_examples=200, deadline=None)
+def test_a_heap_of_two_agrees_with_a_plain_dict(ops: list[tuple[bool, int, int]]) -> None:
+    """Random updates after a snapshot, with heaps that index only two prices: best prices,
+    crossing (bids and asks overlap) and the full order equal a plain dict's."""
+    saved = HeapSide.INDEXED
+    HeapSide.INDEXED = 2
+    try:
+        b = OrderBook()
+        ref: dict[bool, dict[float, float]] = {
+            True: {t / 4: 1.0 for t in range(1, 30, 3)},
+            False: {t / 4: 1.0 for t in range(2, 60, 5)},
+        }
+        b.replace([[str(p), "1"] for p in ref[True]], [[str(p), "1"] for p in ref[False]])
+        for i, (is_bid, tick, size) in enumerate(ops):
+            lv = [[str(tick / 4), str(size)]]
+            b.apply(lv, []) if is_bid else b.apply([], lv)
+            side = ref[is_bid]
+            if size:
+                side[tick / 4] = float(size)
+            else:
+                side.pop(tick / 4, None)
+            bb, ba = max(ref[True], default=None), min(ref[False], default=None)
+            crossed = (bb, ba) if bb is not None and ba is not None and bb >= ba else None
+            assert b.crossing() == crossed  # first: on heaps that still hold deleted tops
+            if i % 4 == 3:  # (best() drops deleted tops: let some pile up in between)
+                assert b.best_bid() == bb
+                assert b.best_ask() == ba
+        assert b.top_bids(1000) == sorted(ref[True].items(), reverse=True)
+        assert b.top_asks(1000) == sorted(ref[False].items())
+    finally:
+        HeapSide.INDEXED = saved
+
+
+def test_a_crossing_is_found_when_a_heap_has_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bids' indexed prices are all deleted (the crossing check indexes the next best)
+    and an ask comes in under the remaining best bid: crossed."""
+    monkeypatch.setattr(HeapSide, "INDEXED", 2)
+    b = OrderBook()
+    b.replace([["10", "1"], ["9", "1"], ["8", "1"], ["7", "1"]], [["11", "1"], ["12", "1"]])
+    b.apply([["10", "0"], ["9", "0"]], [["9.5", "1"]])  # under the deleted top bid
+    assert b.crossing() is None
+    assert sorted(b.bid_side._heap) == [-8.0, -7.0]  # type: ignore[union-attr]
+    b.apply([], [["7.5", "2"]])
+    assert b.crossing() == (8.0, 7.5)

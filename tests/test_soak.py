@@ -1,7 +1,7 @@
 """The soak harness (``bench/soak.py``) for 2 minutes in the test suite: the whole app
 (provider + Dash server) on the emulator, 7 venues x BTC/ETH/SOL at 10x the normal update
 rates, random faults (gaps, disconnects, silences, malformed frames, bad checksums), three
-browsers polling the page's callbacks every refresh period.
+browsers (in a process of their own) polling the page's callbacks every refresh period.
 
 Asserted (correctness): every checkpoint equal to the emulator's books, frames keep flowing
 after each resume, every fault kind injected and detected, no task crash, a clean stop,
@@ -103,6 +103,9 @@ def test_the_dashboard_answered_every_request(report: dict[str, Any]) -> None:
     assert not d["page_errors"], d["page_errors"]
     for name in TICK_CALLBACKS:  # each browser's page kept being redrawn
         assert d["by_callback"][name]["requests"] >= 5 * d["clients"], (name, d["by_callback"])
+    # the browsers ran in a process of their own (as real ones) and reported back
+    assert report["options"]["browsers"] == "process"
+    assert d["ticks"] >= 5 * d["clients"], d["ticks"]
     assert d["p95_ms"] < DASH_P95_BOUND_MS, f"p95 {d['p95_ms']} ms"
 
 
