@@ -182,12 +182,21 @@ def rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def stat_cpu_s(path: str) -> float | None:
+    """CPU seconds (user + system) in a ``/proc/.../stat`` file; None where unreadable."""
+    try:
+        with open(path) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def thread_cpu() -> dict[str, float]:
     """CPU seconds of this process ("process") and of its long-lived threads, by name."""
     out = {"process": time.process_time()}
     names = {t.native_id: t.name for t in threading.enumerate()}
     wanted = {"cob-provider", "emulator", "soak-browsers"}
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     try:
         tids = os.listdir("/proc/self/task")
     except OSError:
@@ -196,12 +205,10 @@ def thread_cpu() -> dict[str, float]:
         name = names.get(int(tid))
         if name not in wanted:
             continue
-        try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
+        cpu_s = stat_cpu_s(f"/proc/self/task/{tid}/stat")
+        if cpu_s is None:
             continue
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        out[name] = out.get(name, 0.0) + cpu_s
         try:  # time on a CPU and time runnable but waiting for one (the machine's load)
             with open(f"/proc/self/task/{tid}/schedstat") as f:
                 run_ns, wait_ns = (int(x) for x in f.read().split()[:2])
@@ -318,14 +325,15 @@ def _connect_to_parent() -> Any:
     return Client((host, int(port)), authkey=bytes.fromhex(os.environ["SOAK_CHILD_KEY"]))
 
 
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far; 0.0 where unknown."""
+def end_child(proc: Any, conn: Any, wait_s: float) -> None:
+    """After asking a ``spawn_child`` process to stop: wait for it (kill it after
+    ``wait_s``), then close the connection."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
+        proc.wait(wait_s)
+    except Exception:
+        proc.kill()
+        proc.wait(5)
+    conn.close()
 
 
 def _emulator_child() -> None:
@@ -413,12 +421,7 @@ class ProcessEmulator:
             return
         with contextlib.suppress(Exception):
             self._ask("stop", timeout=10)
-        try:
-            self.proc.wait(5)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait(5)
-        self._conn.close()
+        end_child(self.proc, self._conn, 5)
 
 
 class AppUnderTest:
@@ -1106,7 +1109,8 @@ class ProcessClients(HitRecorder):
                 return
 
     def cpu_s(self) -> float:
-        return process_cpu_s(self.proc.pid) if self.proc is not None else 0.0
+        cpu_s = stat_cpu_s(f"/proc/{self.proc.pid}/stat") if self.proc is not None else None
+        return cpu_s or 0.0
 
     def stop(self) -> None:
         if self.proc is None:
@@ -1115,12 +1119,7 @@ class ProcessClients(HitRecorder):
             self._conn.send("stop")
         if self._reader is not None:
             self._reader.join(90)
-        try:
-            self.proc.wait(10)
-        except Exception:
-            self.proc.kill()
-            self.proc.wait(5)
-        self._conn.close()
+        end_child(self.proc, self._conn, 10)
 
 
 # =============================================================================== the run

@@ -10,8 +10,9 @@ volume profile and the history's trade ring as they arrive.
 
 Every task runs under a supervisor: a task that crashes is logged with its traceback,
 counted (shown in venue health) and restarted; none is silently lost. ``start()`` returns
-once the loop runs; ``stop()`` cancels everything, closes sockets and returns within ~2 s (the
-feeds wait up to ``FeedConfig.closing_wait_s`` for closing handshakes).
+once the loop runs; ``stop()`` cancels everything, closes sockets and returns when the thread
+has ended (milliseconds as a rule; the feeds wait up to ``FeedConfig.closing_wait_s`` for
+closing handshakes).
 
 Readers on other threads use ``snapshot()``, ``history_window()``/``history_since()``,
 ``trades()``, ``statistics()``; they only ever get immutable values.
