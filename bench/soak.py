@@ -42,7 +42,8 @@ It reports: frames processed; the checkpoints; resyncs and their time to recover
 (``MarketTracker.recoveries``, p50/p99 overall and per venue, and the venues' own
 ``recovery_p50_s``/``recovery_p99_s``); consolidation latency over time
 (``Provider.statistics()``); dashboard response times over time; RSS over time and its slope
-(MB per 10 minutes, after a warm-up); the emulator's per-client send queue (backpressure);
+(MB per 10 minutes, after a warm-up), split into glibc's heap and the rest, with the blocks
+Python's allocator hands out and the levels the books hold; the emulator's per-client send queue (backpressure);
 why books fell out of sync; the reconnect delays the feeds chose; CPU per part and how
 long the provider thread waited for a CPU (other work on the machine: above 20 % of its
 runnable time, or the emulator falling behind its step rate, the run is flagged
@@ -57,6 +58,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import ctypes
 import gc
 import json
 import logging
@@ -180,6 +182,61 @@ def rss_mb() -> float:
         import resource
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [  # glibc malloc.h struct mallinfo2
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    try:
+        fn = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):  # not glibc, or glibc < 2.33
+        return None
+    fn.restype = _MallInfo2
+    return fn
+
+
+_MALLINFO2 = _mallinfo2()
+
+
+def malloc_mb() -> dict[str, float] | None:
+    """glibc's heap: bytes taken from the system (arenas + mmapped blocks), in use, free.
+
+    RSS minus ``system`` is what Python's own allocator (obmalloc arenas, mmapped directly),
+    thread stacks and libraries hold: with both in the samples a slope can be placed."""
+    if _MALLINFO2 is None:
+        return None
+    mi = _MALLINFO2()
+    mb = 2**20
+    return {
+        "system": round((mi.arena + mi.hblkhd) / mb, 1),
+        "in_use": round((mi.uordblks + mi.hblkhd) / mb, 1),
+        "free": round(mi.fordblks / mb, 1),
+    }
+
+
+def _heap_slope(
+    samples: list[dict[str, Any]], y: Callable[[dict[str, Any]], float]
+) -> float | None:
+    ok = [s for s in samples if s.get("malloc_mb")]
+    if len(ok) < 2:
+        return None
+    return _r(slope_per([s["t"] for s in ok], [y(s) for s in ok], 600.0), 2)
 
 
 def stat_cpu_s(path: str) -> float | None:
@@ -1366,6 +1423,15 @@ class Soak:
         s = {
             "t": round(t, 1),
             "rss_mb": round(rss_mb(), 1),
+            "malloc_mb": malloc_mb(),
+            # blocks held by Python's small-object allocator (every object, gc-tracked or
+            # not): flat while RSS grows means fragmentation, not a leak
+            "py_blocks": sys.getallocatedblocks(),
+            # levels held by the local books (a venue whose deletes never come grows this)
+            "book_levels": {
+                v.value: sum(len(t.book) for t in list(vb.trackers.values()))
+                for v, vb in app.provider.books.items()
+            },
             "loadavg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
             "cpu_process": cores("process"),  # everything in this process
             "cpu_app": round((app_cpu["process"] - last["app_cpu"]) / dt, 2),  # minus harness
@@ -1590,6 +1656,12 @@ class Soak:
                 "slope_mb_per_10min": _r(
                     slope_per([s["t"] for s in warm], [s["rss_mb"] for s in warm], 600.0), 2
                 ),
+                # the same slope split: glibc's heap (taken from the system) and the rest
+                # (Python's obmalloc arenas, stacks); None without glibc's mallinfo2
+                "malloc_slope_mb_per_10min": _heap_slope(warm, lambda s: s["malloc_mb"]["system"]),
+                "other_slope_mb_per_10min": _heap_slope(
+                    warm, lambda s: s["rss_mb"] - s["malloc_mb"]["system"]
+                ),
             },
             "backpressure": {
                 "emulator_queue_max": max(
@@ -1727,7 +1799,8 @@ def format_report(r: dict[str, Any]) -> str:
     rs = r["rss"]
     lines.append(
         f"RSS                 {rs['start_mb']} -> {rs['end_mb']} MB (max {rs['max_mb']});"
-        f" slope after {rs['warmup_s']:.0f} s warm-up: {rs['slope_mb_per_10min']} MB / 10 min;"
+        f" slope after {rs['warmup_s']:.0f} s warm-up: {rs['slope_mb_per_10min']} MB / 10 min"
+        f" (glibc heap {rs['malloc_slope_mb_per_10min']}, rest {rs['other_slope_mb_per_10min']});"
         f" Python objects {', '.join(f'{n:,}' for _, n in rs['py_objects'][-4:])}"
     )
     bp = r["backpressure"]

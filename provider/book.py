@@ -84,6 +84,7 @@ class HeapSide:
         heap = self._heap
         sign = self._sign
         edge = self._edge
+        pushed = False
         for p, q in levels:
             q = float(q)
             if q == 0.0:
@@ -99,9 +100,11 @@ class HeapSide:
                 k = p * sign
                 if k <= edge:
                     _push(heap, k)
+                    pushed = True
             else:
                 d[p] = q
-        if len(heap) > 2 * len(d) + 64:  # too many deleted prices: index afresh
+        # too many deleted prices: index afresh (only a push grows the heap, so only then)
+        if pushed and len(heap) > 2 * len(d) + 64:
             self._index()
 
     def _index(self) -> None:

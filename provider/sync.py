@@ -150,15 +150,17 @@ class MarketTracker:
             if self.book.is_crossed():
                 raise CrossedBook(f"{self.market} snapshot is crossed")
             self.state = SyncState.IN_SYNC
-            if self.guard.buffers and self._buffer:
-                pending = list(self._buffer)
-                self._buffer.clear()
-                for delta in pending:
-                    self._apply(delta)
         except (BookOutOfSync, ValueError, TypeError, LookupError) as exc:
             self._lose(exc, now)
             return
         self.last_update = now
+        if self.guard.buffers and self._buffer:
+            pending = list(self._buffer)
+            self._buffer.clear()
+            for delta in pending:
+                self.on_delta(delta, now)
+                if self.state is not _IN_SYNC:  # lost again: the rest waits for a resync
+                    return
         if was_out and self.out_since is not None:
             c.resyncs += 1
             self.recoveries.append(max(0.0, now - self.out_since))
@@ -170,32 +172,29 @@ class MarketTracker:
                 self._buffer.append(delta)
                 self.counters.buffered += 1
             return
+        guard = self.guard
         try:
-            self._apply(delta)
+            if not guard.check(delta):
+                self.counters.stale += 1
+                return
+            book = self.book
+            bids = delta.bids
+            asks = delta.asks
+            if bids or asks:
+                book.apply(bids, asks)
+                self.counters.deltas += 1
+            elif delta.last_seq is not None:  # a sequenced "no change" message (Huobi mbp)
+                self.counters.deltas += 1
+            # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
+            if self._verifies and guard.verify(book, delta):
+                self.counters.checksums_ok += 1
+            crossed = book.crossing()
+            if crossed is not None:
+                raise CrossedBook(f"{self.market} crossed: bid {crossed[0]} >= ask {crossed[1]}")
         except (BookOutOfSync, ValueError, TypeError, LookupError) as exc:
             self._lose(exc, now)
             return
         self.last_update = now
-
-    def _apply(self, delta: BookDelta) -> None:
-        guard = self.guard
-        if not guard.check(delta):
-            self.counters.stale += 1
-            return
-        book = self.book
-        bids = delta.bids
-        asks = delta.asks
-        if bids or asks:
-            book.apply(bids, asks)
-            self.counters.deltas += 1
-        elif delta.last_seq is not None:  # a sequenced "no change" message (Huobi mbp)
-            self.counters.deltas += 1
-        # (a Bitfinex checksum message carries no levels and no sequence: not a delta)
-        if self._verifies and guard.verify(book, delta):
-            self.counters.checksums_ok += 1
-        crossed = book.crossing()
-        if crossed is not None:
-            raise CrossedBook(f"{self.market} crossed: bid {crossed[0]} >= ask {crossed[1]}")
 
     def _verify(self, msg: BookSnapshot | BookDelta) -> None:
         ok = self.guard.verify(self.book, msg)

@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from bench.soak import FAULTS, SoakOptions, format_report, run_soak
+from provider.models import Venue
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -109,6 +110,25 @@ def test_the_dashboard_answered_every_request(report: dict[str, Any]) -> None:
     assert d["p95_ms"] < DASH_P95_BOUND_MS, f"p95 {d['p95_ms']} ms"
 
 
+def test_memory_samples_split_the_rss(report: dict[str, Any]) -> None:
+    """Each sample splits the RSS into glibc's heap and the rest, and the two slopes the
+    report prints add up to the RSS slope (a least-squares slope is linear in the data)."""
+    samples = report["series"]
+    assert samples and all(
+        s["py_blocks"] > 0 and set(s["book_levels"]) == {v.value for v in Venue} for s in samples
+    )
+    # every book holds levels by the end (21 books, at least 25 a side compared at checkpoints)
+    assert all(n >= 3 * 2 * 25 for n in samples[-1]["book_levels"].values())
+    rss = report["rss"]
+    if samples[0]["malloc_mb"] is None:  # not glibc: nothing to split
+        assert rss["malloc_slope_mb_per_10min"] is None
+        return
+    assert all(0 < s["malloc_mb"]["in_use"] <= s["malloc_mb"]["system"] for s in samples)
+    assert all(s["malloc_mb"]["system"] < s["rss_mb"] for s in samples)
+    parts = rss["malloc_slope_mb_per_10min"] + rss["other_slope_mb_per_10min"]
+    assert parts == pytest.approx(rss["slope_mb_per_10min"], abs=0.02)
+
+
 def test_recovery_p99_within_two_seconds(report: dict[str, Any]) -> None:
     """Time from a book lost to the same book in sync again. Slow recoveries this caught:
     Bitfinex (resync = reconnect) waited for the old connection's closing handshake (up to
@@ -152,7 +172,6 @@ def test_repeated_disconnects_back_off_from_the_start_after_a_healthy_connection
     from bench.soak import AppUnderTest
     from provider.emulator.faults import Fault
     from provider.feed import FeedConfig
-    from provider.models import Venue
 
     handler = _Retries()
     logging.getLogger("provider.feed").addHandler(handler)
