@@ -43,11 +43,11 @@ It reports: frames processed; the checkpoints; resyncs and their time to recover
 ``recovery_p50_s``/``recovery_p99_s``); consolidation latency over time
 (``Provider.statistics()``); dashboard response times over time; RSS over time and its slope
 (MB per 10 minutes, after a warm-up), split into glibc's heap and the rest, with the blocks
-Python's allocator hands out and the levels the books hold; the emulator's per-client send queue (backpressure);
-why books fell out of sync; the reconnect delays the feeds chose; CPU per part and how
-long the provider thread waited for a CPU (other work on the machine: above 20 % of its
-runnable time, or the emulator falling behind its step rate, the run is flagged
-"overloaded"); task crashes (``Provider.task_crashes``); warnings logged. ``--json FILE``
+Python's allocator hands out and the levels the books hold; the emulator's per-client send
+queue (backpressure); why books fell out of sync; the reconnect delays the feeds chose;
+CPU per part and how long the provider thread waited for a CPU (other work on the machine:
+above 20 % of its runnable time, or the emulator falling behind its step rate, the run is
+flagged "overloaded"); task crashes (``Provider.task_crashes``); warnings logged. ``--json FILE``
 writes it all. Nothing here asserts speed: ``tests/test_soak.py`` asserts correctness and
 prints the figures.
 """
@@ -230,13 +230,11 @@ def malloc_mb() -> dict[str, float] | None:
     }
 
 
-def _heap_slope(
+def _slope_per_10min(
     samples: list[dict[str, Any]], y: Callable[[dict[str, Any]], float]
 ) -> float | None:
-    ok = [s for s in samples if s.get("malloc_mb")]
-    if len(ok) < 2:
-        return None
-    return _r(slope_per([s["t"] for s in ok], [y(s) for s in ok], 600.0), 2)
+    """Least-squares slope of ``y`` over the samples, per 10 minutes (None: too few)."""
+    return _r(slope_per([s["t"] for s in samples], [y(s) for s in samples], 600.0), 2)
 
 
 def stat_cpu_s(path: str) -> float | None:
@@ -1429,7 +1427,7 @@ class Soak:
             "py_blocks": sys.getallocatedblocks(),
             # levels held by the local books (a venue whose deletes never come grows this)
             "book_levels": {
-                v.value: sum(len(t.book) for t in list(vb.trackers.values()))
+                v.value: sum(len(tr.book) for tr in list(vb.trackers.values()))
                 for v, vb in app.provider.books.items()
             },
             "loadavg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
@@ -1540,6 +1538,7 @@ class Soak:
                 "kb_max": _r(max(h.size for h in hs) / 1024, 1) if hs else None,
             }
         warm = [s for s in self.samples if s["t"] >= opts.warmup]
+        glibc = [s for s in warm if s["malloc_mb"] is not None]
         rss = [s["rss_mb"] for s in self.samples]
         injected: Counter[str] = Counter()
         by_venue: dict[str, Counter[str]] = defaultdict(Counter)
@@ -1653,14 +1652,14 @@ class Soak:
                 "warmup_s": opts.warmup,
                 "after_warmup_mb": warm[0]["rss_mb"] if warm else None,
                 "py_objects": [(x["t"], x["py_objects"]) for x in self.samples if x["py_objects"]],
-                "slope_mb_per_10min": _r(
-                    slope_per([s["t"] for s in warm], [s["rss_mb"] for s in warm], 600.0), 2
-                ),
+                "slope_mb_per_10min": _slope_per_10min(warm, lambda s: s["rss_mb"]),
                 # the same slope split: glibc's heap (taken from the system) and the rest
                 # (Python's obmalloc arenas, stacks); None without glibc's mallinfo2
-                "malloc_slope_mb_per_10min": _heap_slope(warm, lambda s: s["malloc_mb"]["system"]),
-                "other_slope_mb_per_10min": _heap_slope(
-                    warm, lambda s: s["rss_mb"] - s["malloc_mb"]["system"]
+                "malloc_slope_mb_per_10min": _slope_per_10min(
+                    glibc, lambda s: s["malloc_mb"]["system"]
+                ),
+                "other_slope_mb_per_10min": _slope_per_10min(
+                    glibc, lambda s: s["rss_mb"] - s["malloc_mb"]["system"]
                 ),
             },
             "backpressure": {

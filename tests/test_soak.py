@@ -117,8 +117,10 @@ def test_memory_samples_split_the_rss(report: dict[str, Any]) -> None:
     assert samples and all(
         s["py_blocks"] > 0 and set(s["book_levels"]) == {v.value for v in Venue} for s in samples
     )
-    # every book holds levels by the end (21 books, at least 25 a side compared at checkpoints)
-    assert all(n >= 3 * 2 * 25 for n in samples[-1]["book_levels"].values())
+    # every venue's books held levels (3 symbols, at least 25 a side compared at checkpoints);
+    # not in every sample: a book being resynced after a fault may be empty at that moment
+    for v in Venue:
+        assert max(s["book_levels"][v.value] for s in samples) >= 3 * 2 * 25, v
     rss = report["rss"]
     if samples[0]["malloc_mb"] is None:  # not glibc: nothing to split
         assert rss["malloc_slope_mb_per_10min"] is None
@@ -178,12 +180,15 @@ def test_repeated_disconnects_back_off_from_the_start_after_a_healthy_connection
     app = AppUnderTest(SoakOptions(speed=1.0, venues="bybit", symbols=("BTC",)))
     try:
         feed = app.provider.feeds[Venue.BYBIT]
-        tracker = app.provider.tracker(Venue.BYBIT, "BTC")
-        assert tracker is not None
 
         def healthy(connects: int) -> None:
             end = time.monotonic() + 60
-            while not (feed.health.connects >= connects and tracker.in_sync):
+            # (the tracker exists once the venue's first book message has arrived)
+            while not (
+                feed.health.connects >= connects
+                and (tracker := app.provider.tracker(Venue.BYBIT, "BTC")) is not None
+                and tracker.in_sync
+            ):
                 assert time.monotonic() < end, "bybit did not come back"
                 time.sleep(0.05)
             time.sleep(2.0)  # connected and in sync for a while: a healthy session
