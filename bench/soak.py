@@ -5,7 +5,7 @@
     python -m bench.soak --minutes 3 --speed 20 --no-faults --refresh-ms 250   # backpressure
 
 What runs, wired exactly as ``python app.py --source demo --speed S`` wires it
-(``app.bound_allocator``, ``app.start_provider`` with the app's own argument parser,
+(``app.prepare_memory``, ``app.start_provider`` with the app's own argument parser,
 ``dashboard.app.create_app``, the app's HTTP server ``dashboard.server``):
 
 * the emulator of the seven venues (``--speed``, default 10 = ten times the normal update
@@ -133,7 +133,7 @@ class SoakOptions:
     clients: int = 3  # browsers; each shows one symbol (round robin)
     refresh_ms: int | None = None  # None: the page's default
     sample_every_s: float = 5.0
-    warmup_s: float | None = None  # None: 25 % of the run, at least 30 s, at most 5 min
+    warmup_s: float | None = None  # None: a third of the run, at least 30 s, at most 10 min
     seed: int = 1  # of the fault schedule
     emulator_seed: int = 7  # of the market (the demo source's)
     emulator: str = "process"  # "process": a child process; "thread": as app.py runs it
@@ -148,7 +148,9 @@ class SoakOptions:
     def warmup(self) -> float:
         if self.warmup_s is not None:
             return self.warmup_s
-        return min(300.0, max(30.0, 0.25 * self.duration_s))
+        # (the allocators' high-water marks settle over the first ~10 minutes of a run:
+        # the report also gives the slope after every 5 minutes, ``slope_by_warmup``)
+        return min(600.0, max(30.0, self.duration_s / 3.0))
 
 
 # =============================================================================== numbers
@@ -495,7 +497,7 @@ class AppUnderTest:
         from dashboard.app import create_app
         from dashboard.safety import check_bind
 
-        cli.bound_allocator()  # as app.py's commands do first thing
+        cli.prepare_memory()  # as app.py's commands do first thing
         argv = ["--source", "demo", "--speed", f"{opts.speed:g}", "--port", "0"]
         argv += ["--symbols", ",".join(opts.symbols), "--venues", opts.venues]
         if opts.auth:
@@ -1653,6 +1655,13 @@ class Soak:
                 "after_warmup_mb": warm[0]["rss_mb"] if warm else None,
                 "py_objects": [(x["t"], x["py_objects"]) for x in self.samples if x["py_objects"]],
                 "slope_mb_per_10min": _slope_per_10min(warm, lambda s: s["rss_mb"]),
+                # the slope after other warm-ups: whole 5 minutes that leave 10 of the run
+                "slope_by_warmup": {
+                    m: _slope_per_10min(
+                        [s for s in self.samples if s["t"] >= m * 60.0], lambda s: s["rss_mb"]
+                    )
+                    for m in range(5, int(opts.duration_s / 60.0) - 9, 5)
+                },
                 # the same slope split: glibc's heap (taken from the system) and the rest
                 # (Python's obmalloc arenas, stacks); None without glibc's mallinfo2
                 "malloc_slope_mb_per_10min": _slope_per_10min(
@@ -1802,6 +1811,12 @@ def format_report(r: dict[str, Any]) -> str:
         f" (glibc heap {rs['malloc_slope_mb_per_10min']}, rest {rs['other_slope_mb_per_10min']});"
         f" Python objects {', '.join(f'{n:,}' for _, n in rs['py_objects'][-4:])}"
     )
+    if rs["slope_by_warmup"]:
+        lines.append(
+            "  slope after "
+            + ", ".join(f"{m} min {v}" for m, v in rs["slope_by_warmup"].items())
+            + " (MB / 10 min)"
+        )
     bp = r["backpressure"]
     lines.append(
         f"backpressure        emulator send queue max {bp['emulator_queue_max']} frames"

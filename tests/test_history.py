@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from provider.history import LiquidityHistory
+from provider.history import KEPT_INTERNED, LiquidityHistory
 from provider.models import Market, Side, Trade, Venue
 
 NAN = math.nan
@@ -313,3 +313,11 @@ def test_coarsen_means_recorded_seconds_and_keeps_unrecorded_as_nan() -> None:
     assert c.best_bid[0] == 11.0 and np.isnan(c.best_bid[1]) and c.best_ask[2] == 15.0
     assert c.recorded.tolist() == [True, False, True]
     assert coarsen(w, 1) is w
+
+
+def test_numpy_interface_key_is_the_kept_interned_string() -> None:
+    # numpy interns "typestr" on every __array_interface__ read (the window's
+    # sliding_window_view reads it); while history.KEPT_INTERNED holds that very string, the
+    # read finds it in the intern table instead of inserting a new one each time
+    key = next(k for k in np.zeros(1).__array_interface__ if k == "typestr")
+    assert key is KEPT_INTERNED

@@ -129,6 +129,8 @@ def test_memory_samples_split_the_rss(report: dict[str, Any]) -> None:
     assert all(s["malloc_mb"]["system"] < s["rss_mb"] for s in samples)
     parts = rss["malloc_slope_mb_per_10min"] + rss["other_slope_mb_per_10min"]
     assert parts == pytest.approx(rss["slope_mb_per_10min"], abs=0.02)
+    # the slope after every 5 minutes that leave 10 of the run (none in a 2-minute run)
+    assert list(rss["slope_by_warmup"]) == list(range(5, int(MINUTES) - 9, 5))
 
 
 def test_recovery_p99_within_two_seconds(report: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ exactly what was written."""
 
 from __future__ import annotations
 
-from bench.soak import Hit, HitLog, Spill
+from bench.soak import Hit, HitLog, SoakOptions, Spill
 
 
 def _hits(n: int) -> list[Hit]:
@@ -46,3 +46,11 @@ def test_spill_lines_round_trip_and_appending_goes_on_after_a_read() -> None:
     sp.add_line({"t": 5.0})
     assert sp.count == 3
     assert sp.lines()[2] == {"t": 5.0}
+
+
+def test_default_warmup_is_a_third_of_the_run_between_30_s_and_10_min() -> None:
+    assert SoakOptions(minutes=1).warmup == 30.0
+    assert SoakOptions(minutes=2).warmup == 40.0
+    assert SoakOptions(minutes=30).warmup == 600.0
+    assert SoakOptions(minutes=60).warmup == 600.0
+    assert SoakOptions(minutes=60, warmup_s=900.0).warmup == 900.0
