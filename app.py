@@ -176,7 +176,9 @@ def _known_listings(source: str, venues: Sequence[object]) -> dict | None:  # ty
 #: glibc ``mallopt`` parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
-#: numpy caches freed data buffers smaller than this many bytes (NBUCKETS in its alloc.c)
+#: numpy caches up to this many freed data buffers of each size below that many bytes
+#: (NCACHE and NBUCKETS in its alloc.c)
+_NUMPY_CACHED_PER_SIZE = 7
 _NUMPY_CACHED_BELOW = 1024
 
 
@@ -224,9 +226,13 @@ def fill_numpy_cache() -> int:
     """
     import numpy as np
 
-    held = [np.empty(n, dtype=np.uint8) for n in range(1, _NUMPY_CACHED_BELOW) for _ in range(7)]
+    held = [
+        np.empty(n, dtype=np.uint8)
+        for n in range(1, _NUMPY_CACHED_BELOW)
+        for _ in range(_NUMPY_CACHED_PER_SIZE)
+    ]
     total = sum(a.nbytes for a in held)
-    del held  # (each buffer goes to the cache: 7 of each size is as many as it keeps)
+    del held  # (each buffer goes to the cache, which keeps as many of each size as this)
     return total
 
 

@@ -71,26 +71,20 @@ def test_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 CACHE_SCRIPT = """
-import ctypes, sys
+import sys
 import numpy as np
 sys.path.insert(0, {repo!r})
+from bench.soak import malloc_mb  # glibc's mallinfo2, in MB
 
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost")]
-
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = MallInfo2
 sizes = np.random.default_rng(7).integers(1, 1024, (3, 5000)).tolist()
 if {fill}:
     import app
     assert app.fill_numpy_cache() == 7 * sum(range(1, 1024))
-base = libc.mallinfo2().uordblks
+base = malloc_mb()["in_use"]
 for batch in sizes:  # small arrays of varying sizes, made and dropped (what the app does)
     held = [np.empty(n, dtype=np.uint8) for n in batch]
     del held
-print((libc.mallinfo2().uordblks - base) / 2**20)
+print(malloc_mb()["in_use"] - base)
 """
 
 
@@ -102,6 +96,6 @@ def _cache_growth_mb(fill: bool) -> float:
 def test_numpy_cache_filled_at_start_does_not_grow_later() -> None:
     # numpy keeps freed small buffers (under 1 KiB, 7 of each size): unfilled, dropping
     # arrays of varying sizes leaves megabytes in use; filled first, only what glibc's own
-    # per-thread cache of freed chunks holds (0.18 MB measured; it counts as in use)
+    # per-thread cache of freed chunks holds (0.1 MB measured; it counts as in use)
     assert _cache_growth_mb(fill=True) < 0.5
     assert _cache_growth_mb(fill=False) > 2.0
